@@ -1,0 +1,79 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Every target gets the same strictness: existentials spelled out, imports visible per file, and
+/// imports internal unless written `public import`, so a cross-layer leak is visible in the source.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "patterndesk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "patterndesk", targets: ["App"]),
+        .plugin(name: "CheckArchitecture", targets: ["CheckArchitecture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "CommandLineArguments"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Pure, synchronous domain: value types and functions, no dependencies.
+        .target(name: "Domain", dependencies: [], swiftSettings: swiftSettings),
+        // Port protocols the domain needs from the outside world.
+        .target(name: "Ports", dependencies: ["Domain"], swiftSettings: swiftSettings),
+        // Adapters: one target per technology.
+        .target(
+            name: "InMemory",
+            dependencies: ["Domain", "Ports"],
+            path: "Sources/Adapters/InMemory",
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HTTP",
+            dependencies: [
+                "Domain", "Ports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Adapters/HTTP",
+            swiftSettings: swiftSettings
+        ),
+        // Composition root: the `patterndesk` executable.
+        .executableTarget(
+            name: "App",
+            dependencies: [
+                "Domain", "Ports", "InMemory", "HTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: swiftSettings),
+        .testTarget(name: "AdaptersTests", dependencies: ["Domain", "Ports", "InMemory"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AppTests",
+            dependencies: [
+                "App", "Domain", "Ports", "InMemory", "HTTP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .plugin(
+            name: "CheckArchitecture",
+            capability: .command(
+                intent: .custom(verb: "check-architecture", description: "Checks that every target imports only what its layer allows"),
+                permissions: []
+            )
+        ),
+    ]
+)

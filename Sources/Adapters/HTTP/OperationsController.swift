@@ -1,0 +1,70 @@
+public import Hummingbird
+
+/// What `/health/ready` reports: each dependency's state, and whether the service should take traffic.
+public struct ReadinessReport: Sendable {
+    public struct Check: Sendable {
+        public var name: String
+        public var status: String
+        public var detail: String
+        public init(name: String, status: String, detail: String) {
+            self.name = name
+            self.status = status
+            self.detail = detail
+        }
+    }
+    public var ready: Bool
+    public var checks: [Check]
+    public init(ready: Bool, checks: [Check]) {
+        self.ready = ready
+        self.checks = checks
+    }
+}
+
+/// `GET /health` (liveness: the process answers) and `GET /health/ready` (503 until the index is loaded, or while a
+/// configured dependency is down).
+public struct OperationsController: Sendable {
+    let readiness: @Sendable () async -> ReadinessReport
+    let startedAt: ContinuousClock.Instant
+
+    public init(readiness: @escaping @Sendable () async -> ReadinessReport) {
+        self.readiness = readiness
+        startedAt = .now
+    }
+
+    struct Liveness: Encodable {
+        var status: String
+        var uptimeSeconds: Double
+        enum CodingKeys: String, CodingKey {
+            case status
+            case uptimeSeconds = "uptime_seconds"
+        }
+    }
+
+    struct Ready: Encodable {
+        struct Check: Encodable {
+            var status: String
+            var detail: String
+        }
+        var status: String
+        var ready: Bool
+        var checks: OrderedMap<Check>
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("health") { _, _ in
+            try JSONBody.response(Liveness(status: "ok", uptimeSeconds: milliseconds(ContinuousClock.now - startedAt) / 1000))
+        }
+        router.get("health/ready") { _, _ in
+            let report = await readiness()
+            let body = Ready(
+                status: report.ready ? "ready" : "not_ready", ready: report.ready,
+                checks: OrderedMap(report.checks.map { ($0.name, Ready.Check(status: $0.status, detail: $0.detail)) }))
+            return try JSONBody.response(body, status: report.ready ? .ok : .serviceUnavailable)
+        }
+    }
+}
+
+/// Registers the error middleware; call before the controllers.
+public func addAPIErrorHandling<Context: RequestContext>(to router: Router<Context>) {
+    router.add(middleware: APIErrorMiddleware<Context>())
+}

@@ -1,0 +1,151 @@
+public import Domain
+public import Hummingbird
+public import Ports
+
+/// The pattern endpoints: scan, stats, summary, health and the per-tier lists.
+public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable {
+    public struct Settings: Sendable {
+        /// `health` turns to `warning` when no event arrived for this long.
+        public var staleAfter: EpochMillis = 300_000
+        /// Label of the event source (`memory`, `redis`) shown in stats.
+        public var sourceName = "memory"
+        public init() {}
+    }
+
+    let store: Store
+    let clock: Clock
+    let catalog: Catalog
+    let settings: Settings
+
+    public init(store: Store, clock: Clock, catalog: Catalog, settings: Settings = Settings()) {
+        self.store = store
+        self.clock = clock
+        self.catalog = catalog
+        self.settings = settings
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        let group = router.group("api/patterns")
+        group.get("scan") { request, _ in try scan(request) }
+        group.get("stats") { _, _ in try stats() }
+        group.get("summary") { _, _ in try summary() }
+        group.get("health") { _, _ in try health() }
+        group.get("{tier}") { request, context in try tierList(request, tierName: context.parameters.get("tier") ?? "") }
+    }
+
+    func scan(_ request: Request) throws -> Response {
+        let started = ContinuousClock.now
+        let parameters = QueryString.parse(request.uri.query)
+        let query: ScanQuery
+        do {
+            query = try ScanQuery.parse(parameters, catalog: catalog)
+        } catch {
+            throw APIError.badParameter(error.parameter, error.message)
+        }
+        let now = clock.now()
+        let snapshot = store.snapshot()
+        let page = snapshot.scan(query, now: now)
+        let nextCursor = page.nextCursor?.encoded
+        let nextURL = nextCursor.map { cursor in
+            let kept = parameters.filter { $0.name != "cursor" && $0.name != "page" }
+            let pairs = kept.map { "\(QueryString.encode($0.name))=\(QueryString.encode($0.value))" } + ["cursor=\(cursor)"]
+            return "/api/patterns/scan?" + pairs.joined(separator: "&")
+        }
+        let elapsed = ContinuousClock.now - started
+        let body = ScanResponse(
+            patterns: page.patterns.map { PatternItem(pattern: $0, now: now) },
+            pagination: .init(page: page.page, perPage: page.perPage, total: page.total, pages: page.pages),
+            nextCursor: nextCursor, nextURL: nextURL, appliedFilters: AppliedFilters(query),
+            performance: .init(apiResponseTimeMs: milliseconds(elapsed), source: "memory_index", indexVersion: snapshot.version))
+        return try JSONBody.response(body)
+    }
+
+    func tierList(_ request: Request, tierName: String) throws -> Response {
+        let started = ContinuousClock.now
+        guard let tier = Tier(name: tierName) else {
+            throw APIError.notFound(
+                "Unknown tier '\(tierName)'; use one of \(Tier.allCases.map(\.name).joined(separator: ", "))")
+        }
+        var parameters = QueryString.parse(request.uri.query).filter { ["symbols", "confidence_min", "limit"].contains($0.name) }
+        if !parameters.contains(where: { $0.name == "limit" }) { parameters.append(("limit", "50")) }
+        var query: ScanQuery
+        do {
+            query = try ScanQuery.parse(parameters, catalog: catalog)
+        } catch {
+            throw APIError.badParameter(error.parameter, error.message)
+        }
+        query.tiers = [tier]
+        let page = store.snapshot().scan(query, now: clock.now())
+        let body = TierListResponse(
+            patterns: page.patterns.map(TierPatternItem.init),
+            metadata: .init(
+                count: page.patterns.count, total: page.total, tier: tier.name, confidenceMin: query.confidenceMin,
+                responseTimeMs: milliseconds(ContinuousClock.now - started)))
+        return try JSONBody.response(body)
+    }
+
+    func stats() throws -> Response {
+        let snapshot = store.snapshot()
+        let statistics = store.statistics()
+        let body = StatsResponse(
+            stats: .init(
+                cachedPatterns: snapshot.count, eventsProcessed: statistics.received, eventsApplied: statistics.applied,
+                eventsRejected: statistics.rejectedTotal,
+                rejectsByReason: OrderedMap(
+                    RejectReason.allCases.map { ($0.rawValue, statistics.rejected[$0] ?? 0) }.sorted { $0.0 < $1.0 }),
+                eventsIgnored: OrderedMap(statistics.ignored), inserted: statistics.inserted, updated: statistics.updated,
+                expiredByEvent: statistics.expiredByEvent, expiredByTime: statistics.expiredByTime,
+                lastEventTime: statistics.lastEventAt.map(Timestamp.iso8601), perChannel: OrderedMap(statistics.receivedPerChannel),
+                cacheHitRatio: 1.0, indexVersion: snapshot.version, source: settings.sourceName, stale: false),
+            status: snapshot.count > 0 ? "healthy" : "no_data")
+        return try JSONBody.response(body)
+    }
+
+    func summary() throws -> Response {
+        let now = clock.now()
+        let summary = store.snapshot().summary(now: now)
+        let body = SummaryResponse(
+            totalPatterns: summary.total, highConfidencePatterns: summary.highConfidence,
+            patternTypes: .init(
+                distribution: OrderedMap(summary.byType.map { ($0.name, $0.count) }),
+                topPatterns: summary.byType.prefix(5).map { .init(pattern: $0.name, count: $0.count) }),
+            symbols: .init(
+                activeSymbols: summary.bySymbol.count,
+                topSymbols: summary.bySymbol.prefix(10).map { .init(symbol: $0.name, count: $0.count) }),
+            tiers: OrderedMap(Tier.allCases.map { ($0.name, summary.byTier[$0] ?? 0) }), generatedAt: Timestamp.iso8601(now))
+        return try JSONBody.response(body)
+    }
+
+    func health() throws -> Response {
+        let now = clock.now()
+        let snapshot = store.snapshot()
+        let statistics = store.statistics()
+        let age = statistics.lastEventAt.map { now - $0 }
+        let status: String
+        let message: String
+        if snapshot.count == 0 {
+            status = "warning"
+            message = "No live patterns in the index"
+        } else if age.map({ $0 > settings.staleAfter }) ?? true {
+            status = "warning"
+            message = "No pattern event for over \(settings.staleAfter / 1000) s"
+        } else {
+            status = "healthy"
+            message = "Pattern index is live"
+        }
+        let body = HealthResponse(
+            status: status, healthy: status == "healthy", message: message,
+            metrics: OrderedMap([
+                ("cached_patterns", .integer(snapshot.count)), ("events_processed", .integer(statistics.received)),
+                ("events_rejected", .integer(statistics.rejectedTotal)),
+                ("last_event_age_seconds", age.map { .number(Double($0) / 1000) } ?? .null),
+                ("source", .text(settings.sourceName)),
+            ]))
+        return try JSONBody.response(body)
+    }
+}
+
+func milliseconds(_ duration: Duration) -> Double {
+    let (seconds, attoseconds) = duration.components
+    return (Double(seconds) * 1000 + Double(attoseconds) / 1e15 * 1000).rounded() / 1000
+}

@@ -1,0 +1,115 @@
+/// `GET /api/patterns/{tier}` response.
+struct TierListResponse: Encodable, Sendable {
+    struct Metadata: Encodable, Sendable {
+        var count: Int
+        var total: Int
+        var tier: String
+        var confidenceMin: Double
+        var responseTimeMs: Double
+        enum CodingKeys: String, CodingKey {
+            case count, total, tier
+            case confidenceMin = "confidence_min", responseTimeMs = "response_time_ms"
+        }
+    }
+    var patterns: [TierPatternItem]
+    var metadata: Metadata
+}
+
+/// `GET /api/patterns/stats` response.
+struct StatsResponse: Encodable, Sendable {
+    struct Stats: Encodable, Sendable {
+        var cachedPatterns: Int
+        var eventsProcessed: Int
+        var eventsApplied: Int
+        var eventsRejected: Int
+        var rejectsByReason: OrderedMap<Int>
+        var eventsIgnored: OrderedMap<Int>
+        var inserted: Int
+        var updated: Int
+        var expiredByEvent: Int
+        var expiredByTime: Int
+        var lastEventTime: String?
+        var perChannel: OrderedMap<Int>
+        var cacheHitRatio: Double
+        var indexVersion: UInt64
+        var source: String
+        var stale: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case inserted, updated, source, stale
+            case cachedPatterns = "cached_patterns", eventsProcessed = "events_processed", eventsApplied = "events_applied"
+            case eventsRejected = "events_rejected", rejectsByReason = "rejects_by_reason", eventsIgnored = "events_ignored"
+            case expiredByEvent = "expired_by_event", expiredByTime = "expired_by_time", lastEventTime = "last_event_time"
+            case perChannel = "per_channel", cacheHitRatio = "cache_hit_ratio", indexVersion = "index_version"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(cachedPatterns, forKey: .cachedPatterns)
+            try c.encode(eventsProcessed, forKey: .eventsProcessed)
+            try c.encode(eventsApplied, forKey: .eventsApplied)
+            try c.encode(eventsRejected, forKey: .eventsRejected)
+            try c.encode(rejectsByReason, forKey: .rejectsByReason)
+            try c.encode(eventsIgnored, forKey: .eventsIgnored)
+            try c.encode(inserted, forKey: .inserted)
+            try c.encode(updated, forKey: .updated)
+            try c.encode(expiredByEvent, forKey: .expiredByEvent)
+            try c.encode(expiredByTime, forKey: .expiredByTime)
+            try c.encode(lastEventTime, forKey: .lastEventTime)
+            try c.encode(perChannel, forKey: .perChannel)
+            try c.encode(cacheHitRatio, forKey: .cacheHitRatio)
+            try c.encode(indexVersion, forKey: .indexVersion)
+            try c.encode(source, forKey: .source)
+            try c.encode(stale, forKey: .stale)
+        }
+    }
+    var stats: Stats
+    var status: String
+}
+
+/// `GET /api/patterns/summary` response: totals over every live pattern.
+struct SummaryResponse: Encodable, Sendable {
+    struct TypeCount: Encodable, Sendable {
+        var pattern: String
+        var count: Int
+    }
+    struct SymbolCount: Encodable, Sendable {
+        var symbol: String
+        var count: Int
+    }
+    struct PatternTypes: Encodable, Sendable {
+        var distribution: OrderedMap<Int>
+        var topPatterns: [TypeCount]
+        enum CodingKeys: String, CodingKey {
+            case distribution
+            case topPatterns = "top_patterns"
+        }
+    }
+    struct Symbols: Encodable, Sendable {
+        var activeSymbols: Int
+        var topSymbols: [SymbolCount]
+        enum CodingKeys: String, CodingKey {
+            case activeSymbols = "active_symbols", topSymbols = "top_symbols"
+        }
+    }
+    var totalPatterns: Int
+    var highConfidencePatterns: Int
+    var patternTypes: PatternTypes
+    var symbols: Symbols
+    var tiers: OrderedMap<Int>
+    var generatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case symbols, tiers
+        case totalPatterns = "total_patterns", highConfidencePatterns = "high_confidence_patterns"
+        case patternTypes = "pattern_types", generatedAt = "generated_at"
+    }
+}
+
+/// `GET /api/patterns/health` response.
+struct HealthResponse: Encodable, Sendable {
+    var status: String
+    var healthy: Bool
+    var message: String
+    var metrics: OrderedMap<JSONScalar>
+}

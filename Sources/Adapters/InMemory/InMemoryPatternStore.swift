@@ -1,0 +1,69 @@
+public import Domain
+public import Ports
+import Synchronization
+
+/// The live pattern index in process memory. One writer at a time applies batches under a lock; every batch ends by
+/// publishing a new immutable snapshot, which readers pick up with a pointer-sized critical section and scan unlocked.
+public final class InMemoryPatternStore: PatternStore {
+    private struct WriterState: ~Copyable {
+        var index = PatternIndex()
+        var statistics = IngestStatistics()
+    }
+
+    private let writer = Mutex(WriterState())
+    private let published = Mutex(PatternSnapshot.empty)
+    private let publishedStatistics = Mutex(IngestStatistics())
+
+    public init() {}
+
+    public func apply(_ items: [IngestBatchItem], now: EpochMillis) {
+        writer.withLock { state in
+            for item in items {
+                state.statistics.recordReceived(channel: item.channel)
+                for result in item.results {
+                    switch result {
+                    case .operation(let operation):
+                        switch operation {
+                        case .upsert(let pattern):
+                            switch state.index.upsert(pattern) {
+                            case .inserted: state.statistics.inserted += 1
+                            case .updated: state.statistics.updated += 1
+                            }
+                        case .expire(let selector):
+                            state.statistics.expiredByEvent += state.index.expire(selector).count
+                        }
+                        state.statistics.applied += 1
+                        state.statistics.lastEventAt = now
+                    case .rejected(let reason):
+                        state.statistics.recordRejected(reason)
+                    case .ignored(let kind):
+                        state.statistics.recordIgnored(kind)
+                    }
+                }
+            }
+            publish(&state)
+        }
+    }
+
+    public func removeExpired(now: EpochMillis) -> [PatternKey] {
+        writer.withLock { state in
+            let removed = state.index.removeExpired(now: now)
+            if !removed.isEmpty {
+                state.statistics.expiredByTime += removed.count
+                publish(&state)
+            }
+            return removed
+        }
+    }
+
+    public func snapshot() -> PatternSnapshot { published.withLock { $0 } }
+
+    public func statistics() -> IngestStatistics { publishedStatistics.withLock { $0 } }
+
+    private func publish(_ state: inout WriterState) {
+        let snapshot = state.index.snapshot()
+        let statistics = state.statistics
+        published.withLock { $0 = snapshot }
+        publishedStatistics.withLock { $0 = statistics }
+    }
+}

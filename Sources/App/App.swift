@@ -1,0 +1,54 @@
+import Configuration
+import Foundation
+import Hummingbird
+import Logging
+
+/// `patterndesk`: `serve` (the default) runs the service; `bench` runs the index benchmark.
+@main
+struct PatternDesk {
+    static func main() async throws {
+        var arguments = CommandLine.arguments
+        let program = arguments.removeFirst()
+        let command = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "serve"
+        if !arguments.isEmpty, arguments[0] == command { arguments.removeFirst() }
+        // Flags first, then the environment, then defaults in code.
+        let reader = ConfigReader(providers: [
+            CommandLineArgumentsProvider(arguments: [program] + arguments), EnvironmentVariablesProvider(),
+        ])
+        switch command {
+        case "serve":
+            try await runService(reader: reader)
+        case "bench":
+            try IndexBenchmark(reader: reader).run()
+        case "help", "--help", "-h":
+            print(usage)
+        default:
+            FileHandle.standardError.write(Data("patterndesk: unknown command '\(command)'\n\n\(usage)\n".utf8))
+            exit(64)
+        }
+    }
+
+    static func runService(reader: ConfigReader) async throws {
+        let configuration: AppConfiguration
+        do {
+            configuration = try AppConfiguration(reader: reader)
+        } catch {
+            FileHandle.standardError.write(Data("patterndesk: \(error)\n".utf8))
+            exit(78)
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let app = try await buildApplication(configuration: configuration, logger: Logger(label: "patterndesk"))
+        try await app.runService()
+    }
+
+    static let usage = """
+        usage: patterndesk [serve] [--http-host H] [--http-port P] [--demo-rate N] [--demo-enabled false] [--log-level L]
+               patterndesk bench [--bench-sizes 10000,100000,1000000] [--bench-queries N] [--bench-seed S]
+        Every flag can also be set in the environment: HTTP_PORT, DEMO_RATE, LOG_LEVEL, …
+        """
+}

@@ -1,0 +1,1 @@
+struct IndexBenchmark { init(reader: Any) throws {}; func run() throws {} }

@@ -1,0 +1,91 @@
+/// The five scan sort keys.
+public enum SortKey: String, Sendable, CaseIterable {
+    case confidence
+    case detectedAt = "detected_at"
+    case symbol
+    case rs
+    case volume
+}
+
+public enum SortOrder: String, Sendable, CaseIterable {
+    case asc, desc
+}
+
+/// A validated scan: every filter of http-api.md §Patterns, sorting and pagination. Build one with
+/// ``ScanQuery/parse(_:catalog:universes:)`` from request parameters, or directly in code.
+public struct ScanQuery: Sendable, Equatable {
+    /// Canonical pattern types; nil = all.
+    public var patternTypes: Set<String>?
+    public var rsMin: Double = 0
+    public var volMin: Double = 0
+    public var rsiRange: ClosedRange<Double> = 0...100
+    public var confidenceMin: Double = 0.5
+    /// nil = all tiers.
+    public var tiers: Set<Tier>?
+    /// Upper-cased symbols; nil = all.
+    public var symbols: Set<String>?
+    /// Canonical GICS sector names; nil = all.
+    public var sectors: Set<String>?
+    /// The universe key and its members; nil = all.
+    public var universe: String?
+    public var universeSymbols: Set<String>?
+    public var page = 1
+    public var perPage = 30
+    public var sortBy: SortKey = .confidence
+    public var sortOrder: SortOrder = .desc
+    /// Keyset position: when set, the page starts strictly after this entry and `page` comes from the cursor.
+    public var cursor: ScanCursor?
+
+    public init() {}
+
+    public static let maxPerPage = 100
+
+    /// The symbols a pattern must belong to: the intersection of `symbols` and the universe; nil = any.
+    public var symbolRestriction: Set<String>? {
+        switch (symbols, universeSymbols) {
+        case (nil, nil): nil
+        case (let some?, nil): some
+        case (nil, let some?): some
+        case (let a?, let b?): a.intersection(b)
+        }
+    }
+
+    /// Whether `pattern` passes every filter at `now` (the reference semantics; the index implements the same).
+    public func matches(_ pattern: Pattern, now: EpochMillis) -> Bool {
+        guard pattern.isLive(at: now), pattern.confidence >= confidenceMin else { return false }
+        if rsMin > 0, !(pattern.effectiveRelativeStrength >= rsMin) { return false }
+        if volMin > 0, !(pattern.effectiveRelativeVolume >= volMin) { return false }
+        if rsiRange != 0...100, !rsiRange.contains(pattern.effectiveRSI) { return false }
+        if let tiers, !tiers.contains(pattern.tier) { return false }
+        if let patternTypes, !patternTypes.contains(pattern.patternType) { return false }
+        if let restriction = symbolRestriction, !restriction.contains(pattern.symbol) { return false }
+        if let sectors, !(pattern.sector.map(sectors.contains) ?? false) { return false }
+        return true
+    }
+
+    /// A stable description of the filters and sort (not the page), used to bind cursors to their query.
+    public var fingerprint: UInt64 {
+        var text = "t=\(patternTypes.map { $0.sorted().joined(separator: ",") } ?? "*")"
+        text += "|rs=\(rsMin)|vol=\(volMin)|rsi=\(rsiRange.lowerBound),\(rsiRange.upperBound)|c=\(confidenceMin)"
+        text += "|tier=\(tiers.map { $0.map(\.name).sorted().joined(separator: ",") } ?? "*")"
+        text += "|sym=\(symbols.map { $0.sorted().joined(separator: ",") } ?? "*")"
+        text += "|sec=\(sectors.map { $0.sorted().joined(separator: ",") } ?? "*")|u=\(universe ?? "*")"
+        text += "|sort=\(sortBy.rawValue),\(sortOrder.rawValue)"
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}
+
+/// A bad scan parameter: which one, and a sentence saying what is accepted.
+public struct ScanQueryError: Error, Equatable, Sendable {
+    public var parameter: String
+    public var message: String
+    public init(parameter: String, message: String) {
+        self.parameter = parameter
+        self.message = message
+    }
+}
