@@ -24,7 +24,8 @@ extension PatternSnapshot {
     public func scan(_ query: ScanQuery, now: EpochMillis) -> ScanPage {
         let offset = query.cursor == nil ? (query.page - 1) * query.perPage : 0
         let keep = offset + query.perPage
-        var page = ScanPage(patterns: [], total: 0, page: query.page, perPage: query.perPage, nextCursor: nil)
+        let pageNumber = query.cursor?.page ?? query.page
+        var page = ScanPage(patterns: [], total: 0, page: pageNumber, perPage: query.perPage, nextCursor: nil)
         guard let plan = ScanPlan(query: query, snapshot: self) else { return page }
 
         let descending = query.sortOrder == .desc
@@ -76,7 +77,7 @@ extension PatternSnapshot {
         let more = query.cursor == nil ? total > offset + query.perPage : afterCursor > query.perPage
         if more, let last = page.patterns.last, let lastEntry = best.last {
             page.nextCursor = ScanCursor(
-                fingerprint: query.fingerprint, page: query.page + 1, primary: lastEntry.primary, key: last.key)
+                fingerprint: query.fingerprint, page: pageNumber + 1, primary: lastEntry.primary, key: last.key)
         }
         return page
     }
