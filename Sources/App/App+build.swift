@@ -6,47 +6,66 @@ import Logging
 import Ports
 import ServiceLifecycle
 
-/// The adapters and services a running PatternDesk is made of.
+/// The adapters a running PatternDesk is made of, chosen from configuration.
 struct Dependencies<Store: PatternStore, Clock: WallClock>: Sendable {
     let store: Store
     let clock: Clock
     let catalog: Catalog
     let source: InMemoryEventSource
     let configuration: AppConfiguration
+
+    var normalizer: PatternEventNormalizer { PatternEventNormalizer(catalog: catalog, configuration: configuration.normalizer) }
+
+    func ingestion(logger: Logger) -> IngestionService<InMemoryEventSource, Store, Clock> {
+        IngestionService(source: source, store: store, clock: clock, normalizer: normalizer, logger: logger)
+    }
 }
 
-/// Builds the whole service for `configuration`: the embedded default (in-memory adapters and the demo producer).
-/// Tests call this too, with their own configuration and clock.
+/// The embedded default: bundled catalogue, in-memory store and event source.
+func makeDependencies<Clock: WallClock>(
+    configuration: AppConfiguration, clock: Clock
+) async throws -> Dependencies<InMemoryPatternStore, Clock> {
+    Dependencies(
+        store: InMemoryPatternStore(), clock: clock, catalog: try await InMemorySymbolCatalog().catalog(),
+        source: InMemoryEventSource(), configuration: configuration)
+}
+
+/// Builds the whole service for `configuration`. `patterndesk serve` calls this; tests call it or the overload below.
 func buildApplication(
     configuration: AppConfiguration, logger: Logger, clock: some WallClock = SystemWallClock()
 ) async throws -> some ApplicationProtocol {
-    let catalog = try await InMemorySymbolCatalog().catalog()
-    let dependencies = Dependencies(
-        store: InMemoryPatternStore(), clock: clock, catalog: catalog, source: InMemoryEventSource(), configuration: configuration)
-    let ingestion = IngestionService(
-        source: dependencies.source, store: dependencies.store, clock: clock,
-        normalizer: PatternEventNormalizer(catalog: catalog, configuration: configuration.normalizer), logger: logger)
+    buildApplication(dependencies: try await makeDependencies(configuration: configuration, clock: clock), logger: logger)
+}
 
+/// Builds the service over given dependencies: the ingestion pump, the expiry sweeper, the demo producer when enabled,
+/// and the HTTP server.
+func buildApplication<Store: PatternStore, Clock: WallClock>(
+    dependencies: Dependencies<Store, Clock>, logger: Logger
+) -> some ApplicationProtocol {
+    let configuration = dependencies.configuration
+    let ingestion = dependencies.ingestion(logger: logger)
     var services: [any Service] = [
-        ingestion, ExpirySweeper(store: dependencies.store, clock: clock, interval: .seconds(1), logger: logger),
+        ingestion, ExpirySweeper(store: dependencies.store, clock: dependencies.clock, interval: .seconds(1), logger: logger),
     ]
     if configuration.demoEnabled {
-        var generator = DemoEventGenerator(catalog: catalog, seed: configuration.demoSeed)
-        // Warm-up: the index holds demo patterns before the server reports ready.
+        var generator = DemoEventGenerator(catalog: dependencies.catalog, seed: configuration.demoSeed)
+        // Warm-up: the index holds demo patterns before the server starts answering.
+        let clock = dependencies.clock
         let warmUp = (0..<configuration.demoInitial).map { _ in
             let event = generator.next(now: clock.now())
             return IncomingEvent(body: Array(event.body.utf8), channel: event.channel, receivedAt: clock.now())
         }
         ingestion.ingest(warmUp)
-        services.append(
-            DemoProducerService(
-                source: dependencies.source, clock: clock, rate: configuration.demoRate, generator: generator, logger: logger))
+        // A service that returns ends the whole group, so a producer with nothing to do is not added at all.
+        if configuration.demoRate > 0 {
+            services.append(
+                DemoProducerService(
+                    source: dependencies.source, clock: clock, rate: configuration.demoRate, generator: generator, logger: logger))
+        }
         logger.info("embedded default: in-memory index with the demo producer", metadata: ["demo.rate": "\(configuration.demoRate)"])
     }
-
-    let router = buildRouter(dependencies)
     var app = Application(
-        router: router,
+        router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "patterndesk"),
         logger: logger)
     app.addServices(services)
@@ -62,13 +81,13 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     PatternController(store: dependencies.store, clock: dependencies.clock, catalog: dependencies.catalog, settings: settings)
         .register(on: router)
     let store = dependencies.store
+    let symbolCount = dependencies.catalog.symbols.count
     OperationsController {
-        let snapshot = store.snapshot()
-        return ReadinessReport(
+        ReadinessReport(
             ready: true,
             checks: [
-                .init(name: "index", status: "up", detail: "\(snapshot.count) patterns loaded"),
-                .init(name: "catalog", status: "up", detail: "\(dependencies.catalog.symbols.count) symbols"),
+                .init(name: "index", status: "up", detail: "\(store.snapshot().count) patterns loaded"),
+                .init(name: "catalog", status: "up", detail: "\(symbolCount) symbols"),
             ])
     }.register(on: router)
     return router

@@ -14,7 +14,6 @@ struct DemoProducerService<Clock: WallClock>: Service {
     let logger: Logger
 
     func run() async throws {
-        guard rate > 0 else { return }
         logger.info("demo producer started", metadata: ["demo.rate": "\(rate)"])
         var generator = self.generator
         let tick = Duration.milliseconds(50)
