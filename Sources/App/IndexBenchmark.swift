@@ -16,8 +16,7 @@ struct IndexBenchmark {
     var seed: UInt64
 
     init(reader: ConfigReader) throws {
-        let sizesText = reader.string(forKey: "bench.sizes", default: "10000,100000,1000000")
-        sizes = sizesText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        sizes = reader.intArray(forKey: "bench.sizes", default: [10_000, 100_000, 1_000_000])
         queries = reader.int(forKey: "bench.queries", default: 2000)
         baselineQueries = reader.int(forKey: "bench.baseline-queries", default: 50)
         seed = UInt64(reader.int(forKey: "bench.seed", default: 1))

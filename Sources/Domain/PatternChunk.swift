@@ -4,6 +4,9 @@
 /// Numeric filter columns are duplicated as 16-bit quantised values (monotonic in the value): a filter decides on the
 /// quantised column and reads the exact `Double` only when the quantised value equals the threshold's.
 ///
+/// Columns are fixed-size buffers owned by the chunk (`let` pointers), so scan loops read them with no bounds,
+/// exclusivity or reference-counting work.
+///
 /// Sharing: a published ``PatternSnapshot`` holds chunks; the writer (``PatternIndex``) mutates a chunk only while it is
 /// uniquely referenced and clones it otherwise, so a reader's chunk never changes under it.
 final class PatternChunk: @unchecked Sendable {
@@ -13,28 +16,28 @@ final class PatternChunk: @unchecked Sendable {
     /// Slots handed out so far (a high-water mark; removed slots stay as holes until the chunk empties).
     var used = 0
     var live = 0
-    var alive: [UInt8]
-    var symbol: [UInt32]
-    var sector: [UInt8]
-    var type: [UInt16]
-    var tier: [UInt8]
-    var confidenceQ: [UInt16]
-    var confidence: [Double]
+    let alive: UnsafeMutablePointer<UInt8>
+    let symbol: UnsafeMutablePointer<UInt32>
+    let sector: UnsafeMutablePointer<UInt8>
+    let type: UnsafeMutablePointer<UInt16>
+    let tier: UnsafeMutablePointer<UInt8>
+    let confidenceQ: UnsafeMutablePointer<UInt16>
+    let confidence: UnsafeMutablePointer<Double>
     /// Effective values (defaults when absent); `presence` says which were sent.
-    var rsQ: [UInt16]
-    var rs: [Double]
-    var volQ: [UInt16]
-    var vol: [Double]
-    var rsiQ: [UInt16]
-    var rsi: [Double]
-    var detected: [Int64]
-    var expires: [Int64]
+    let rsQ: UnsafeMutablePointer<UInt16>
+    let rs: UnsafeMutablePointer<Double>
+    let volQ: UnsafeMutablePointer<UInt16>
+    let vol: UnsafeMutablePointer<Double>
+    let rsiQ: UnsafeMutablePointer<UInt16>
+    let rsi: UnsafeMutablePointer<Double>
+    let detected: UnsafeMutablePointer<Int64>
+    let expires: UnsafeMutablePointer<Int64>
     /// NaN when absent.
-    var price: [Double]
-    var change: [Double]
-    var presence: [UInt8]
-    var rawName: [UInt32]
-    var source: [UInt16]
+    let price: UnsafeMutablePointer<Double>
+    let change: UnsafeMutablePointer<Double>
+    let presence: UnsafeMutablePointer<UInt8>
+    let rawName: UnsafeMutablePointer<UInt32>
+    let source: UnsafeMutablePointer<UInt16>
     var extras: [UInt16: [(name: String, value: ExtraValue)]] = [:]
     /// A lower bound of the live slots' expiry: a scan checks expiry per slot only when `now` reaches it.
     var minExpires = Int64.max
@@ -45,57 +48,97 @@ final class PatternChunk: @unchecked Sendable {
     static let rsiPresent: UInt8 = 4
 
     init(serial: UInt32) {
-        let n = Self.capacity
         self.serial = serial
-        alive = Array(repeating: 0, count: n)
-        symbol = Array(repeating: 0, count: n)
-        sector = Array(repeating: 0, count: n)
-        type = Array(repeating: 0, count: n)
-        tier = Array(repeating: 0, count: n)
-        confidenceQ = Array(repeating: 0, count: n)
-        confidence = Array(repeating: 0, count: n)
-        rsQ = Array(repeating: 0, count: n)
-        rs = Array(repeating: 0, count: n)
-        volQ = Array(repeating: 0, count: n)
-        vol = Array(repeating: 0, count: n)
-        rsiQ = Array(repeating: 0, count: n)
-        rsi = Array(repeating: 0, count: n)
-        detected = Array(repeating: 0, count: n)
-        expires = Array(repeating: 0, count: n)
-        price = Array(repeating: 0, count: n)
-        change = Array(repeating: 0, count: n)
-        presence = Array(repeating: 0, count: n)
-        rawName = Array(repeating: 0, count: n)
-        source = Array(repeating: 0, count: n)
+        alive = Self.column(UInt8.self)
+        symbol = Self.column(UInt32.self)
+        sector = Self.column(UInt8.self)
+        type = Self.column(UInt16.self)
+        tier = Self.column(UInt8.self)
+        confidenceQ = Self.column(UInt16.self)
+        confidence = Self.column(Double.self)
+        rsQ = Self.column(UInt16.self)
+        rs = Self.column(Double.self)
+        volQ = Self.column(UInt16.self)
+        vol = Self.column(Double.self)
+        rsiQ = Self.column(UInt16.self)
+        rsi = Self.column(Double.self)
+        detected = Self.column(Int64.self)
+        expires = Self.column(Int64.self)
+        price = Self.column(Double.self)
+        change = Self.column(Double.self)
+        presence = Self.column(UInt8.self)
+        rawName = Self.column(UInt32.self)
+        source = Self.column(UInt16.self)
     }
 
     init(copying other: PatternChunk) {
         serial = other.serial
         used = other.used
         live = other.live
-        alive = other.alive
-        symbol = other.symbol
-        sector = other.sector
-        type = other.type
-        tier = other.tier
-        confidenceQ = other.confidenceQ
-        confidence = other.confidence
-        rsQ = other.rsQ
-        rs = other.rs
-        volQ = other.volQ
-        vol = other.vol
-        rsiQ = other.rsiQ
-        rsi = other.rsi
-        detected = other.detected
-        expires = other.expires
-        price = other.price
-        change = other.change
-        presence = other.presence
-        rawName = other.rawName
-        source = other.source
+        alive = Self.copy(other.alive)
+        symbol = Self.copy(other.symbol)
+        sector = Self.copy(other.sector)
+        type = Self.copy(other.type)
+        tier = Self.copy(other.tier)
+        confidenceQ = Self.copy(other.confidenceQ)
+        confidence = Self.copy(other.confidence)
+        rsQ = Self.copy(other.rsQ)
+        rs = Self.copy(other.rs)
+        volQ = Self.copy(other.volQ)
+        vol = Self.copy(other.vol)
+        rsiQ = Self.copy(other.rsiQ)
+        rsi = Self.copy(other.rsi)
+        detected = Self.copy(other.detected)
+        expires = Self.copy(other.expires)
+        price = Self.copy(other.price)
+        change = Self.copy(other.change)
+        presence = Self.copy(other.presence)
+        rawName = Self.copy(other.rawName)
+        source = Self.copy(other.source)
         extras = other.extras
         minExpires = other.minExpires
         maxDetected = other.maxDetected
+    }
+
+    deinit {
+        alive.deallocate()
+        symbol.deallocate()
+        sector.deallocate()
+        type.deallocate()
+        tier.deallocate()
+        confidenceQ.deallocate()
+        confidence.deallocate()
+        rsQ.deallocate()
+        rs.deallocate()
+        volQ.deallocate()
+        vol.deallocate()
+        rsiQ.deallocate()
+        rsi.deallocate()
+        detected.deallocate()
+        expires.deallocate()
+        price.deallocate()
+        change.deallocate()
+        presence.deallocate()
+        rawName.deallocate()
+        source.deallocate()
+    }
+
+    static func column<T: FixedWidthInteger>(_: T.Type) -> UnsafeMutablePointer<T> {
+        let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+        pointer.initialize(repeating: 0, count: capacity)
+        return pointer
+    }
+
+    static func column(_: Double.Type) -> UnsafeMutablePointer<Double> {
+        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        pointer.initialize(repeating: 0, count: capacity)
+        return pointer
+    }
+
+    static func copy<T>(_ source: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+        let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+        pointer.initialize(from: source, count: capacity)
+        return pointer
     }
 
     // Quantisers: monotonic non-decreasing, so q(x) > q(t) implies x > t and q(x) < q(t) implies x < t.

@@ -35,25 +35,26 @@ extension PatternSnapshot {
         var threshold: Entry?
         var total = 0
         var afterCursor = 0
-        var mask = [UInt8](repeating: 0, count: PatternChunk.capacity)
+        let selection = UnsafeMutablePointer<UInt16>.allocate(capacity: PatternChunk.capacity)
+        defer { selection.deallocate() }
+        let symbolRank = symbolRanks.rank
+        let typeRank = typeRanks.rank
 
         for (chunkIndex, chunk) in chunks.enumerated() {
-            let n = chunk.used
-            guard n > 0 else { continue }
-            mask.withUnsafeMutableBufferPointer { m in plan.evaluate(chunk, now: now, into: m) }
-            for slot in 0..<n where mask[slot] != 0 {
-                total += 1
-                let primary = primaryValue(chunk, slot, query.sortBy)
+            let survivors = plan.evaluate(chunk, now: now, into: selection)
+            total += survivors
+            for j in 0..<survivors {
+                let slot = Int(selection[j])
+                let primary = primaryValue(chunk, slot, query.sortBy, symbolRank)
                 if let threshold {
-                    if descending ? primary < threshold.primary : primary > threshold.primary { 
+                    if descending ? primary < threshold.primary : primary > threshold.primary {
                         if after != nil { afterCursor += 1 }
                         continue
                     }
                 }
                 let entry = Entry(
-                    primary: primary, detected: chunk.detected[slot],
-                    symbolRank: Double(symbolRanks.rank[Int(chunk.symbol[slot])]),
-                    typeRank: Double(typeRanks.rank[Int(chunk.type[slot])]), tier: chunk.tier[slot], chunk: Int32(chunkIndex),
+                    primary: primary, detected: chunk.detected[slot], symbolRank: Double(symbolRank[Int(chunk.symbol[slot])]),
+                    typeRank: Double(typeRank[Int(chunk.type[slot])]), tier: chunk.tier[slot], chunk: Int32(chunkIndex),
                     slot: UInt16(slot))
                 if let after {
                     guard Entry.precedes(after, entry, descending: descending) else { continue }
@@ -83,11 +84,11 @@ extension PatternSnapshot {
     }
 
     @inline(__always)
-    func primaryValue(_ chunk: PatternChunk, _ slot: Int, _ key: SortKey) -> Double {
+    func primaryValue(_ chunk: PatternChunk, _ slot: Int, _ key: SortKey, _ symbolRank: [UInt32]) -> Double {
         switch key {
         case .confidence: chunk.confidence[slot]
         case .detectedAt: Double(chunk.detected[slot])
-        case .symbol: Double(symbolRanks.rank[Int(chunk.symbol[slot])])
+        case .symbol: Double(symbolRank[Int(chunk.symbol[slot])])
         case .rs: chunk.rs[slot]
         case .volume: chunk.vol[slot]
         }
@@ -117,78 +118,164 @@ extension PatternSnapshot {
 }
 
 /// A scan's filters compiled against one snapshot: look-up tables for categorical filters and quantised thresholds for
-/// numeric ones. Nil when the query can match nothing (a filter names only values the snapshot has never seen).
+/// numeric ones, ordered so the most selective filter runs first. Nil when the query can match nothing (a filter names
+/// only values the snapshot has never seen).
 struct ScanPlan {
-    var tierTable: [UInt8]?
-    var typeTable: [UInt8]?
-    var symbolTable: [UInt8]?
-    var sectorTable: [UInt8]?
-    var confidence: (q: UInt16, value: Double)
-    var rs: (q: UInt16, value: Double)?
-    var vol: (q: UInt16, value: Double)?
-    var rsi: (low: UInt16, high: UInt16, range: ClosedRange<Double>)?
+    enum Step {
+        case tier([UInt8])
+        case type([UInt8])
+        case symbol([UInt8])
+        case sector([UInt8])
+        case confidence(q: UInt16, value: Double)
+        case rs(q: UInt16, value: Double)
+        case vol(q: UInt16, value: Double)
+        case rsi(low: UInt16, high: UInt16, range: ClosedRange<Double>)
+    }
+
+    /// Filters in evaluation order, most selective (by estimate) first.
+    var steps: [Step] = []
 
     init?(query: ScanQuery, snapshot: PatternSnapshot) {
+        var weighted: [(Double, Step)] = []
         func table(_ ids: [UInt32], size: Int) -> [UInt8]? {
             guard !ids.isEmpty else { return nil }
-            var table = [UInt8](repeating: 0, count: size)
+            var table = [UInt8](repeating: 0, count: max(size, 1))
             for id in ids { table[Int(id)] = 1 }
             return table
         }
         if let tiers = query.tiers {
             var t = [UInt8](repeating: 0, count: 256)
             for tier in tiers { t[Int(tier.rawValue)] = 1 }
-            tierTable = t
+            weighted.append((Double(tiers.count) / Double(Tier.allCases.count), .tier(t)))
         }
         if let names = query.patternTypes {
-            guard let t = table(names.compactMap { snapshot.types.ids[$0] }, size: snapshot.types.names.count) else { return nil }
-            typeTable = t
+            let ids = names.compactMap { snapshot.types.ids[$0] }
+            guard let t = table(ids, size: snapshot.types.names.count) else { return nil }
+            weighted.append((Double(ids.count) / Double(max(1, snapshot.types.names.count)), .type(t)))
         }
         if let names = query.symbolRestriction {
-            guard let t = table(names.compactMap { snapshot.symbols.ids[$0] }, size: snapshot.symbols.names.count) else { return nil }
-            symbolTable = t
+            let ids = names.compactMap { snapshot.symbols.ids[$0] }
+            guard let t = table(ids, size: snapshot.symbols.names.count) else { return nil }
+            weighted.append((Double(ids.count) / Double(max(1, snapshot.symbols.names.count)), .symbol(t)))
         }
         if let names = query.sectors {
-            guard let t = table(names.compactMap { snapshot.sectors.ids[$0] }, size: 256) else { return nil }
-            sectorTable = t
+            let ids = names.compactMap { snapshot.sectors.ids[$0] }
+            guard let t = table(ids, size: 256) else { return nil }
+            weighted.append((Double(ids.count) / Double(max(1, snapshot.sectors.names.count - 1)), .sector(t)))
         }
-        confidence = (PatternChunk.quantizeConfidence(query.confidenceMin), query.confidenceMin)
-        if query.rsMin > 0 { rs = (PatternChunk.quantizeRatio(query.rsMin), query.rsMin) }
-        if query.volMin > 0 { vol = (PatternChunk.quantizeRatio(query.volMin), query.volMin) }
+        if query.confidenceMin > 0 {
+            weighted.append(
+                (1 - query.confidenceMin, .confidence(q: PatternChunk.quantizeConfidence(query.confidenceMin), value: query.confidenceMin)))
+        }
+        if query.rsMin > 0 { weighted.append((0.6, .rs(q: PatternChunk.quantizeRatio(query.rsMin), value: query.rsMin))) }
+        if query.volMin > 0 { weighted.append((0.6, .vol(q: PatternChunk.quantizeRatio(query.volMin), value: query.volMin))) }
         if query.rsiRange != 0...100 {
-            rsi = (PatternChunk.quantizeRSI(query.rsiRange.lowerBound), PatternChunk.quantizeRSI(query.rsiRange.upperBound), query.rsiRange)
+            let range = query.rsiRange
+            weighted.append(
+                ((range.upperBound - range.lowerBound) / 100,
+                 .rsi(low: PatternChunk.quantizeRSI(range.lowerBound), high: PatternChunk.quantizeRSI(range.upperBound), range: range)))
         }
+        steps = weighted.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    /// Writes 1 into `mask[slot]` for every used slot of `chunk` that is alive, unexpired at `now` and passes every filter.
-    func evaluate(_ chunk: PatternChunk, now: EpochMillis, into mask: UnsafeMutableBufferPointer<UInt8>) {
+    /// Writes the slots of `chunk` that are alive, unexpired at `now` and pass every filter into `selection`; returns
+    /// how many. The first filter runs over the whole chunk; each later one only over the survivors so far.
+    func evaluate(_ chunk: PatternChunk, now: EpochMillis, into selection: UnsafeMutablePointer<UInt16>) -> Int {
         let n = chunk.used
-        chunk.alive.withUnsafeBufferPointer { alive in
-            for i in 0..<n { mask[i] = alive[i] }
-        }
-        if let tierTable { Self.lookup(mask, n, chunk.tier, tierTable) }
-        if let typeTable { Self.lookup(mask, n, chunk.type, typeTable) }
-        if let sectorTable { Self.lookup(mask, n, chunk.sector, sectorTable) }
-        if let symbolTable { Self.lookup(mask, n, chunk.symbol, symbolTable) }
-        if confidence.value > 0 { Self.atLeast(mask, n, chunk.confidenceQ, chunk.confidence, confidence.q, confidence.value) }
-        if let rs { Self.atLeast(mask, n, chunk.rsQ, chunk.rs, rs.q, rs.value) }
-        if let vol { Self.atLeast(mask, n, chunk.volQ, chunk.vol, vol.q, vol.value) }
-        if let rsi { Self.within(mask, n, chunk.rsiQ, chunk.rsi, rsi.low, rsi.high, rsi.range) }
-        if chunk.minExpires <= now {
-            chunk.expires.withUnsafeBufferPointer { expires in
-                for i in 0..<n { mask[i] &= expires[i] > now ? 1 : 0 }
+        var count = 0
+        let alive = chunk.alive
+        var remaining = steps[...]
+        if let first = remaining.popFirst() {
+            count = Self.seed(selection, n, alive, first, chunk)
+        } else {
+            for i in 0..<n {
+                selection[count] = UInt16(truncatingIfNeeded: i)
+                count &+= Int(alive[i])
             }
+        }
+        for step in remaining {
+            guard count > 0 else { return 0 }
+            count = Self.filter(selection, count, step, chunk)
+        }
+        if count > 0 && chunk.minExpires <= now {
+            let expires = chunk.expires
+            count = Self.compact(selection, count) { expires[$0] > now ? 1 : 0 }
+        }
+        return count
+    }
+
+    /// The first filter fused with the alive check, branch-free over every used slot.
+    @inline(__always)
+    static func seed(_ sel: UnsafeMutablePointer<UInt16>, _ n: Int, _ alive: UnsafeMutablePointer<UInt8>, _ step: Step, _ chunk: PatternChunk) -> Int {
+        var count = 0
+        @inline(__always) func run(_ keep: (Int) -> UInt8) {
+            for i in 0..<n {
+                sel[count] = UInt16(truncatingIfNeeded: i)
+                count &+= Int(alive[i] & keep(i))
+            }
+        }
+        switch step {
+        // Look-up tables cover every id of the snapshot, and a chunk holds only ids interned before the snapshot.
+        case .tier(let t): t.withUnsafeBufferPointer { t in let c = chunk.tier; run { t[Int(c[$0])] } }
+        case .type(let t): t.withUnsafeBufferPointer { t in let c = chunk.type; run { t[Int(c[$0])] } }
+        case .symbol(let t): t.withUnsafeBufferPointer { t in let c = chunk.symbol; run { t[Int(c[$0])] } }
+        case .sector(let t): t.withUnsafeBufferPointer { t in let c = chunk.sector; run { t[Int(c[$0])] } }
+        case .confidence(let q, let value): return denseAtLeast(sel, n, alive, chunk.confidenceQ, chunk.confidence, q, value)
+        case .rs(let q, let value): return denseAtLeast(sel, n, alive, chunk.rsQ, chunk.rs, q, value)
+        case .vol(let q, let value): return denseAtLeast(sel, n, alive, chunk.volQ, chunk.vol, q, value)
+        case .rsi:
+            for i in 0..<n {
+                sel[count] = UInt16(truncatingIfNeeded: i)
+                count &+= Int(alive[i])
+            }
+            return filter(sel, count, step, chunk)
+        }
+        return count
+    }
+
+    /// A numeric first filter over the whole chunk: a vectorisable byte-mask pass on the quantised column, a scalar
+    /// fix-up only for slots that tie with the threshold, then compaction into the selection.
+    @inline(__always)
+    static func denseAtLeast(
+        _ sel: UnsafeMutablePointer<UInt16>, _ n: Int, _ alive: UnsafeMutablePointer<UInt8>, _ quantized: UnsafeMutablePointer<UInt16>,
+        _ exact: UnsafeMutablePointer<Double>, _ q: UInt16, _ value: Double
+    ) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: PatternChunk.capacity) { mask in
+            var ties: UInt8 = 0
+            for i in 0..<n {
+                let c = quantized[i]
+                mask[i] = alive[i] & (c >= q ? 1 : 0)
+                ties |= c == q ? 1 : 0
+            }
+            if ties != 0 {
+                for i in 0..<n where mask[i] != 0 && quantized[i] == q && !(exact[i] >= value) { mask[i] = 0 }
+            }
+            var count = 0
+            for i in 0..<n {
+                sel[count] = UInt16(truncatingIfNeeded: i)
+                count &+= Int(mask[i])
+            }
+            return count
         }
     }
 
     @inline(__always)
-    static func lookup<T: FixedWidthInteger>(_ mask: UnsafeMutableBufferPointer<UInt8>, _ n: Int, _ column: [T], _ table: [UInt8]) {
-        column.withUnsafeBufferPointer { column in
-            table.withUnsafeBufferPointer { table in
-                for i in 0..<n {
-                    let id = Int(column[i])
-                    mask[i] &= id < table.count ? table[id] : 0
-                }
+    static func filter(_ sel: UnsafeMutablePointer<UInt16>, _ count: Int, _ step: Step, _ chunk: PatternChunk) -> Int {
+        switch step {
+        case .tier(let t): return t.withUnsafeBufferPointer { t in let c = chunk.tier; return compact(sel, count) { t[Int(c[$0])] } }
+        case .type(let t): return t.withUnsafeBufferPointer { t in let c = chunk.type; return compact(sel, count) { t[Int(c[$0])] } }
+        case .symbol(let t): return t.withUnsafeBufferPointer { t in let c = chunk.symbol; return compact(sel, count) { t[Int(c[$0])] } }
+        case .sector(let t): return t.withUnsafeBufferPointer { t in let c = chunk.sector; return compact(sel, count) { t[Int(c[$0])] } }
+        case .confidence(let q, let value): return atLeast(sel, count, chunk.confidenceQ, chunk.confidence, q, value)
+        case .rs(let q, let value): return atLeast(sel, count, chunk.rsQ, chunk.rs, q, value)
+        case .vol(let q, let value): return atLeast(sel, count, chunk.volQ, chunk.vol, q, value)
+        case .rsi(let low, let high, let range):
+            let quantized = chunk.rsiQ
+            let exact = chunk.rsi
+            return compact(sel, count) { i in
+                let c = quantized[i]
+                if c == low || c == high { return range.contains(exact[i]) ? 1 : 0 }  // rare: a tie with a bound
+                return (c > low ? 1 : 0) & (c < high ? 1 : 0)
             }
         }
     }
@@ -196,34 +283,25 @@ struct ScanPlan {
     /// value >= threshold, decided on the quantised column; the exact column is read only where they tie.
     @inline(__always)
     static func atLeast(
-        _ mask: UnsafeMutableBufferPointer<UInt8>, _ n: Int, _ quantized: [UInt16], _ exact: [Double], _ q: UInt16, _ value: Double
-    ) {
-        var ties: UInt8 = 0
-        quantized.withUnsafeBufferPointer { column in
-            for i in 0..<n {
-                let c = column[i]
-                mask[i] &= c >= q ? 1 : 0
-                ties |= c == q ? 1 : 0
-            }
+        _ sel: UnsafeMutablePointer<UInt16>, _ count: Int, _ quantized: UnsafeMutablePointer<UInt16>, _ exact: UnsafeMutablePointer<Double>,
+        _ q: UInt16, _ value: Double
+    ) -> Int {
+        compact(sel, count) { i in
+            let c = quantized[i]
+            if c == q { return exact[i] >= value ? 1 : 0 }  // rare: a tie with the threshold
+            return c > q ? 1 : 0
         }
-        guard ties != 0 else { return }
-        for i in 0..<n where mask[i] != 0 && quantized[i] == q && !(exact[i] >= value) { mask[i] = 0 }
     }
 
+    /// Keeps the selected slots for which `keep` holds, in order, branch-free on the store.
     @inline(__always)
-    static func within(
-        _ mask: UnsafeMutableBufferPointer<UInt8>, _ n: Int, _ quantized: [UInt16], _ exact: [Double], _ low: UInt16, _ high: UInt16,
-        _ range: ClosedRange<Double>
-    ) {
-        var ties: UInt8 = 0
-        quantized.withUnsafeBufferPointer { column in
-            for i in 0..<n {
-                let c = column[i]
-                mask[i] &= (c >= low && c <= high) ? 1 : 0
-                ties |= (c == low || c == high) ? 1 : 0
-            }
+    static func compact(_ sel: UnsafeMutablePointer<UInt16>, _ count: Int, _ keep: (Int) -> UInt8) -> Int {
+        var kept = 0
+        for j in 0..<count {
+            let slot = sel[j]
+            sel[kept] = slot
+            kept &+= Int(keep(Int(slot)))
         }
-        guard ties != 0 else { return }
-        for i in 0..<n where mask[i] != 0 && (quantized[i] == low || quantized[i] == high) && !range.contains(exact[i]) { mask[i] = 0 }
+        return kept
     }
 }
