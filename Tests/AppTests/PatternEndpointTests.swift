@@ -179,6 +179,18 @@ import Testing
         }
     }
 
+    @Test func `text fields survive JSON escaping verbatim`() async throws {
+        let service = try await TestService()
+        let tricky = #"quote \" backslash \\ newline \n tab \t control \u0001 unicode é 😀 </script>"#  // JSON source text
+        service.ingest([event("AAPL", "Doji", confidence: 0.9, extra: #","description":"\#(tricky)""#, now: service.clock.now())])
+        try await service.test { client in
+            let body = try await client.getJSON("/api/patterns/scan")
+            let item = try #require((body["patterns"] as? [[String: Any]])?.first)
+            let indicators = try #require(item["indicators"] as? [String: Any])
+            #expect(indicators["description"] as? String == "quote \" backslash \\ newline \n tab \t control \u{01} unicode é 😀 </script>")
+        }
+    }
+
     @Test func `liveness and readiness answer`() async throws {
         let service = try await TestService()
         try await service.test { client in

@@ -31,15 +31,6 @@ public struct OperationsController: Sendable {
         startedAt = .now
     }
 
-    struct Liveness: Encodable {
-        var status: String
-        var uptimeSeconds: Double
-        enum CodingKeys: String, CodingKey {
-            case status
-            case uptimeSeconds = "uptime_seconds"
-        }
-    }
-
     struct Ready: Encodable {
         struct Check: Encodable {
             var status: String
@@ -52,7 +43,12 @@ public struct OperationsController: Sendable {
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("health") { _, _ in
-            try JSONBody.response(Liveness(status: "ok", uptimeSeconds: milliseconds(ContinuousClock.now - startedAt) / 1000))
+            var writer = JSONWriter(capacity: 64)
+            writer.object { w in
+                w.field("status", "ok")
+                w.field("uptime_seconds", milliseconds(ContinuousClock.now - startedAt) / 1000)
+            }
+            return writer.response()
         }
         router.get("health/ready") { _, _ in
             let report = await readiness()

@@ -51,13 +51,13 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
             let pairs = kept.map { "\(QueryString.encode($0.name))=\(QueryString.encode($0.value))" } + ["cursor=\(cursor)"]
             return "/api/patterns/scan?" + pairs.joined(separator: "&")
         }
-        let elapsed = ContinuousClock.now - started
         let body = ScanResponse(
-            patterns: page.patterns.map { PatternItem(pattern: $0, now: now) },
-            pagination: .init(page: page.page, perPage: page.perPage, total: page.total, pages: page.pages),
-            nextCursor: nextCursor, nextURL: nextURL, appliedFilters: AppliedFilters(query),
-            performance: .init(apiResponseTimeMs: milliseconds(elapsed), source: "memory_index", indexVersion: snapshot.version))
-        return try JSONBody.response(body)
+            patterns: page.patterns.map { PatternItem(pattern: $0, now: now) }, page: page.page, perPage: page.perPage,
+            total: page.total, pages: page.pages, nextCursor: nextCursor, nextURL: nextURL, appliedFilters: AppliedFilters(query),
+            responseTimeMs: milliseconds(ContinuousClock.now - started), indexVersion: snapshot.version)
+        var writer = JSONWriter(capacity: 1024 + 1024 * page.patterns.count)
+        body.write(to: &writer)
+        return writer.response()
     }
 
     func tierList(_ request: Request, tierName: String) throws -> Response {
@@ -76,12 +76,20 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         }
         query.tiers = [tier]
         let page = store.snapshot().scan(query, now: clock.now())
-        let body = TierListResponse(
-            patterns: page.patterns.map(TierPatternItem.init),
-            metadata: .init(
-                count: page.patterns.count, total: page.total, tier: tier.name, confidenceMin: query.confidenceMin,
-                responseTimeMs: milliseconds(ContinuousClock.now - started)))
-        return try JSONBody.response(body)
+        var writer = JSONWriter(capacity: 512 + 256 * page.patterns.count)
+        writer.object { w in
+            w.key("patterns")
+            w.array { w in for pattern in page.patterns { TierPatternItem(pattern).write(to: &w) } }
+            w.key("metadata")
+            w.object { w in
+                w.field("count", page.patterns.count)
+                w.field("total", page.total)
+                w.field("tier", tier.name)
+                w.field("confidence_min", query.confidenceMin)
+                w.field("response_time_ms", milliseconds(ContinuousClock.now - started))
+            }
+        }
+        return writer.response()
     }
 
     func stats() throws -> Response {

@@ -1,61 +1,56 @@
 public import Domain
 
 /// One scan result: the TickStock compat display strings and the typed fields side by side.
-struct PatternItem: Encodable, Sendable {
+struct PatternItem: Sendable {
     let pattern: Pattern
     let now: EpochMillis
 
-    enum Key: String, CodingKey {
-        case id, symbol, pattern, conf, rs, vol, price, chg, time, exp, source
-        case patternType = "pattern_type", rawName = "raw_name", tier, confidence
-        case relativeStrength = "relative_strength", relativeVolume = "relative_volume", rsi
-        case priceValue = "price_value", changePercent = "change_percent", detectedAt = "detected_at", expiresAt = "expires_at"
-        case sector, defaultsApplied = "defaults_applied", indicators
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(pattern.key.id, forKey: .id)
-        try c.encode(pattern.symbol, forKey: .symbol)
-        try c.encode(PatternName.display(pattern.patternType), forKey: .pattern)
-        try c.encode(DisplayFormat.confidence(pattern.confidence), forKey: .conf)
-        try c.encode(DisplayFormat.multiple(pattern.relativeStrength), forKey: .rs)
-        try c.encode(DisplayFormat.multiple(pattern.relativeVolume), forKey: .vol)
-        try c.encode(DisplayFormat.price(pattern.price), forKey: .price)
-        try c.encode(DisplayFormat.change(pattern.changePercent), forKey: .chg)
-        try c.encode(DisplayFormat.age(since: pattern.detectedAt, now: now), forKey: .time)
-        try c.encode(DisplayFormat.expiry(pattern.expiresAt, now: now), forKey: .exp)
-        try c.encode(pattern.source, forKey: .source)
-        try c.encode(pattern.patternType, forKey: .patternType)
-        try c.encode(pattern.rawName, forKey: .rawName)
-        try c.encode(pattern.tier.name, forKey: .tier)
-        try c.encode(pattern.confidence, forKey: .confidence)
-        try c.encode(pattern.effectiveRelativeStrength, forKey: .relativeStrength)
-        try c.encode(pattern.effectiveRelativeVolume, forKey: .relativeVolume)
-        try c.encode(pattern.effectiveRSI, forKey: .rsi)
-        try c.encode(pattern.price, forKey: .priceValue)
-        try c.encode(pattern.changePercent, forKey: .changePercent)
-        try c.encode(Timestamp.iso8601(pattern.detectedAt), forKey: .detectedAt)
-        try c.encode(Timestamp.iso8601(pattern.expiresAt), forKey: .expiresAt)
-        try c.encode(pattern.sector, forKey: .sector)
-        var defaults: [String] = []
-        if pattern.relativeStrength == nil { defaults.append("relative_strength") }
-        if pattern.relativeVolume == nil { defaults.append("relative_volume") }
-        if pattern.rsi == nil { defaults.append("rsi") }
-        try c.encode(defaults, forKey: .defaultsApplied)
-        try c.encode(
-            OrderedMap(
-                pattern.extras.map { extra -> (String, JSONScalar) in
+    func write(to w: inout JSONWriter) {
+        let p = pattern
+        w.object { w in
+            w.field("id", p.key.id)
+            w.field("symbol", p.symbol)
+            w.field("pattern", PatternName.display(p.patternType))
+            w.field("conf", DisplayFormat.confidence(p.confidence))
+            w.field("rs", DisplayFormat.multiple(p.relativeStrength))
+            w.field("vol", DisplayFormat.multiple(p.relativeVolume))
+            w.field("price", DisplayFormat.price(p.price))
+            w.field("chg", DisplayFormat.change(p.changePercent))
+            w.field("time", DisplayFormat.age(since: p.detectedAt, now: now))
+            w.field("exp", DisplayFormat.expiry(p.expiresAt, now: now))
+            w.field("source", p.source)
+            w.field("pattern_type", p.patternType)
+            w.field("raw_name", p.rawName)
+            w.field("tier", p.tier.name)
+            w.field("confidence", p.confidence)
+            w.field("relative_strength", p.effectiveRelativeStrength)
+            w.field("relative_volume", p.effectiveRelativeVolume)
+            w.field("rsi", p.effectiveRSI)
+            w.field("price_value", p.price)
+            w.field("change_percent", p.changePercent)
+            w.field("detected_at", Timestamp.iso8601(p.detectedAt))
+            w.field("expires_at", Timestamp.iso8601(p.expiresAt))
+            w.field("sector", p.sector)
+            var defaults: [String] = []
+            if p.relativeStrength == nil { defaults.append("relative_strength") }
+            if p.relativeVolume == nil { defaults.append("relative_volume") }
+            if p.rsi == nil { defaults.append("rsi") }
+            w.field("defaults_applied", defaults)
+            w.key("indicators")
+            w.object { w in
+                for extra in p.extras {
                     switch extra.value {
-                    case .number(let number): (extra.name, .number(number))
-                    case .text(let text): (extra.name, .text(text))
+                    case .number(let number): w.field(extra.name, number)
+                    case .text(let text): w.field(extra.name, text)
                     }
-                }), forKey: .indicators)
+                }
+            }
+        }
     }
 }
 
 /// One row of the per-tier endpoint.
-struct TierPatternItem: Encodable, Sendable {
+struct TierPatternItem: Sendable {
     let id: String
     let symbol: String
     let patternType: String
@@ -76,8 +71,16 @@ struct TierPatternItem: Encodable, Sendable {
         priority = DisplayFormat.priority(pattern.confidence)
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, symbol, confidence, tier, priority
-        case patternType = "pattern_type", detectionTimestamp = "detection_timestamp", expirationTimestamp = "expiration_timestamp"
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.field("id", id)
+            w.field("symbol", symbol)
+            w.field("pattern_type", patternType)
+            w.field("confidence", confidence)
+            w.field("detection_timestamp", detectionTimestamp)
+            w.field("expiration_timestamp", expirationTimestamp)
+            w.field("tier", tier)
+            w.field("priority", priority)
+        }
     }
 }

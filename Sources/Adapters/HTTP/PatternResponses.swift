@@ -1,20 +1,3 @@
-/// `GET /api/patterns/{tier}` response.
-struct TierListResponse: Encodable, Sendable {
-    struct Metadata: Encodable, Sendable {
-        var count: Int
-        var total: Int
-        var tier: String
-        var confidenceMin: Double
-        var responseTimeMs: Double
-        enum CodingKeys: String, CodingKey {
-            case count, total, tier
-            case confidenceMin = "confidence_min", responseTimeMs = "response_time_ms"
-        }
-    }
-    var patterns: [TierPatternItem]
-    var metadata: Metadata
-}
-
 /// `GET /api/patterns/stats` response.
 struct StatsResponse: Encodable, Sendable {
     struct Stats: Encodable, Sendable {

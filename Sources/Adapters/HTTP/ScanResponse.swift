@@ -1,50 +1,45 @@
 public import Domain
 
-/// `GET /api/patterns/scan` response.
-struct ScanResponse: Encodable, Sendable {
-    struct Pagination: Encodable, Sendable {
-        var page: Int
-        var perPage: Int
-        var total: Int
-        var pages: Int
-        enum CodingKeys: String, CodingKey { case page, total, pages, perPage = "per_page" }
-    }
-
-    struct Performance: Encodable, Sendable {
-        var apiResponseTimeMs: Double
-        var source: String
-        var indexVersion: UInt64
-        enum CodingKeys: String, CodingKey {
-            case source
-            case apiResponseTimeMs = "api_response_time_ms", indexVersion = "index_version"
-        }
-    }
-
+/// `GET /api/patterns/scan` response, written with ``JSONWriter``.
+struct ScanResponse: Sendable {
     var patterns: [PatternItem]
-    var pagination: Pagination
+    var page: Int
+    var perPage: Int
+    var total: Int
+    var pages: Int
     var nextCursor: String?
     var nextURL: String?
     var appliedFilters: AppliedFilters
-    var performance: Performance
+    var responseTimeMs: Double
+    var indexVersion: UInt64
 
-    enum CodingKeys: String, CodingKey {
-        case patterns, pagination, performance
-        case nextCursor = "next_cursor", nextURL = "next_url", appliedFilters = "applied_filters"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(patterns, forKey: .patterns)
-        try c.encode(pagination, forKey: .pagination)
-        try c.encode(nextCursor, forKey: .nextCursor)
-        try c.encode(nextURL, forKey: .nextURL)
-        try c.encode(appliedFilters, forKey: .appliedFilters)
-        try c.encode(performance, forKey: .performance)
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.key("patterns")
+            w.array { w in for item in patterns { item.write(to: &w) } }
+            w.key("pagination")
+            w.object { w in
+                w.field("page", page)
+                w.field("per_page", perPage)
+                w.field("total", total)
+                w.field("pages", pages)
+            }
+            w.field("next_cursor", nextCursor)
+            w.field("next_url", nextURL)
+            w.key("applied_filters")
+            appliedFilters.write(to: &w)
+            w.key("performance")
+            w.object { w in
+                w.field("api_response_time_ms", responseTimeMs)
+                w.field("source", "memory_index")
+                w.field("index_version", Int(truncatingIfNeeded: indexVersion))
+            }
+        }
     }
 }
 
 /// The effective filters of a scan, after defaults: what the client actually got.
-struct AppliedFilters: Encodable, Sendable {
+struct AppliedFilters: Sendable {
     var patternTypes: [String]?
     var rsMin: Double
     var volMin: Double
@@ -76,25 +71,21 @@ struct AppliedFilters: Encodable, Sendable {
         cursor = query.cursor != nil
     }
 
-    enum CodingKeys: String, CodingKey {
-        case symbols, sectors, universe, timeframe, cursor
-        case patternTypes = "pattern_types", rsMin = "rs_min", volMin = "vol_min", rsiRange = "rsi_range"
-        case confidenceMin = "confidence_min", sortBy = "sort_by", sortOrder = "sort_order"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(patternTypes, forKey: .patternTypes)
-        try c.encode(rsMin, forKey: .rsMin)
-        try c.encode(volMin, forKey: .volMin)
-        try c.encode(rsiRange, forKey: .rsiRange)
-        try c.encode(confidenceMin, forKey: .confidenceMin)
-        try c.encode(timeframe, forKey: .timeframe)
-        try c.encode(symbols, forKey: .symbols)
-        try c.encode(sectors, forKey: .sectors)
-        try c.encode(universe, forKey: .universe)
-        try c.encode(sortBy, forKey: .sortBy)
-        try c.encode(sortOrder, forKey: .sortOrder)
-        try c.encode(cursor, forKey: .cursor)
+    func write(to w: inout JSONWriter) {
+        w.object { w in
+            w.field("pattern_types", patternTypes)
+            w.field("rs_min", rsMin)
+            w.field("vol_min", volMin)
+            w.key("rsi_range")
+            w.array { w in for bound in rsiRange { w.number(bound) } }
+            w.field("confidence_min", confidenceMin)
+            w.field("timeframe", timeframe)
+            w.field("symbols", symbols)
+            w.field("sectors", sectors)
+            w.field("universe", universe)
+            w.field("sort_by", sortBy)
+            w.field("sort_order", sortOrder)
+            w.field("cursor", cursor)
+        }
     }
 }

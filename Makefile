@@ -1,0 +1,44 @@
+# PatternDesk: the two set-up commands are `make run` and `make test`.
+SWIFT ?= swift
+APT_PACKAGES ?=
+BENCH_PACKAGES ?= hey
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test deps bench bench-http check-architecture clean
+
+## Installs the Debian packages named in $(1) that are missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+## The embedded default: in memory, with the demo producer, on http://127.0.0.1:8080
+run: deps
+	$(SWIFT) build -c release --product patterndesk
+	.build/release/patterndesk serve
+
+## The whole test suite, then the layer rules.
+test: deps
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
+	$(SWIFT) test --skip-build
+	$(SWIFT) package check-architecture
+
+check-architecture:
+	$(SWIFT) package check-architecture
+
+## Index benchmark (release build): 10k, 100k and 1M patterns.
+bench:
+	$(SWIFT) build -c release --product patterndesk
+	.build/release/patterndesk bench
+
+## HTTP benchmark with hey at 1,000 req/s against a 10k-pattern index.
+bench-http:
+	$(call apt_install,$(BENCH_PACKAGES))
+	$(SWIFT) build -c release --product patterndesk
+	bash scripts/bench-http.sh
+
+clean:
+	rm -rf .build

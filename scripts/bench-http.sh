@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# HTTP benchmark: GET /api/patterns/scan at a fixed 1,000 req/s (hey -c 10 -q 100) against a release build holding
+# about 10k live patterns, with GET /health measured in the same run as the baseline. Prints hey's latency percentiles
+# and the server's CPU time per request (utime+stime from /proc, divided by requests served).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${PORT:-18480}
+DURATION=${DURATION:-20s}
+BIN=.build/release/patterndesk
+[ -x "$BIN" ] || swift build -c release --product patterndesk
+
+"$BIN" serve --http-port "$PORT" --demo-initial 11000 --demo-rate 0 --log-level warning &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+PATTERNS=$(curl -s "http://127.0.0.1:$PORT/api/patterns/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["cached_patterns"])')
+TICKS=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+
+run() {  # name url
+    local before after out requests
+    before=$(cpu_ticks)
+    out=$(hey -z "$DURATION" -c 10 -q 100 "$2")
+    after=$(cpu_ticks)
+    requests=$(echo "$out" | awk '/\[200\]/ {print $2}')
+    python3 - "$1" "$requests" "$before" "$after" "$TICKS" <<PY
+import re, sys
+name, requests, before, after, ticks = sys.argv[1], int(sys.argv[2] or 0), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+out = """$out"""
+def pct(p):
+    m = re.search(r"\s%s%% in ([0-9.]+) secs" % p, out)
+    return float(m.group(1)) * 1000 if m else float("nan")
+rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+cpu_us = (after - before) / ticks * 1e6 / max(requests, 1)
+codes = out.split("Status code distribution:")[-1]
+errors = sum(int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", codes) if code != "200")
+print(f"| {name} | {requests} | {rps:.0f} | {pct(50):.2f} ms | {pct(90):.2f} ms | {pct(99):.2f} ms | {cpu_us:.0f} µs | {errors} |")
+PY
+}
+
+echo "patterns in the index: $PATTERNS; hey -z $DURATION -c 10 -q 100 (1,000 req/s) on 127.0.0.1"
+echo ""
+echo "| endpoint | requests (200) | req/s | p50 | p90 | p99 | server CPU per request | non-200 responses |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+run "GET /health (baseline)" "http://127.0.0.1:$PORT/health"
+run "GET /api/patterns/scan" "http://127.0.0.1:$PORT/api/patterns/scan"
+run "GET /api/patterns/scan (filtered, sorted)" "http://127.0.0.1:$PORT/api/patterns/scan?confidence_min=0.7&timeframe=Daily&rs_min=1&sort_by=volume&per_page=50"
+run "GET /health (baseline, again)" "http://127.0.0.1:$PORT/health"
