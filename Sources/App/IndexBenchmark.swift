@@ -80,7 +80,7 @@ struct IndexBenchmark {
         for query in sampled {
             let start = ContinuousClock.now
             let matches = patterns.filter { query.matches($0, now: now) }
-            let top = matches.sorted { Self.precedes($0, $1, query) }.prefix(query.page * query.perPage)
+            let top = matches.sorted { query.orders($0, before: $1) }.prefix(query.page * query.perPage)
             baseline.append(Self.seconds(ContinuousClock.now - start))
             checksum &+= top.count
         }
@@ -93,23 +93,6 @@ struct IndexBenchmark {
         return "| \(size) | \(Int(Double(size) / upsertSeconds)) | \(Int(Double(size) / batchSeconds)) | \(Int(bytesPerPattern)) | "
             + "\(Self.format(median)) | \(Self.format(pct(0.9))) | \(Self.format(pct(0.99))) | \(Self.format(pct(0.999))) | "
             + "\(Self.format(latencies.last ?? 0)) | \(Self.format(baselineMedian)) | \(String(format: "%.0f", baselineMedian / median))x |"
-    }
-
-    static func precedes(_ a: Pattern, _ b: Pattern, _ query: ScanQuery) -> Bool {
-        func primary(_ p: Pattern) -> Double {
-            switch query.sortBy {
-            case .confidence: p.confidence
-            case .detectedAt: Double(p.detectedAt)
-            case .symbol: 0
-            case .rs: p.effectiveRelativeStrength
-            case .volume: p.effectiveRelativeVolume
-            }
-        }
-        let descending = query.sortOrder == .desc
-        if query.sortBy == .symbol, a.symbol != b.symbol { return descending ? a.symbol > b.symbol : a.symbol < b.symbol }
-        if primary(a) != primary(b) { return descending ? primary(a) > primary(b) : primary(a) < primary(b) }
-        if a.detectedAt != b.detectedAt { return a.detectedAt > b.detectedAt }
-        return (a.symbol, a.patternType, a.tier.rawValue) < (b.symbol, b.patternType, b.tier.rawValue)
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -63,6 +63,26 @@ public struct ScanQuery: Sendable, Equatable {
         return true
     }
 
+    /// The scan order on plain values: the sort key in the requested direction, then detected_at descending, symbol,
+    /// type and tier ascending. This is the reference the index's ranked implementation must agree with.
+    public func orders(_ a: Pattern, before b: Pattern) -> Bool {
+        let descending = sortOrder == .desc
+        if sortBy == .symbol, a.symbol != b.symbol { return descending ? a.symbol > b.symbol : a.symbol < b.symbol }
+        let (pa, pb): (Double, Double)
+        switch sortBy {
+        case .confidence: (pa, pb) = (a.confidence, b.confidence)
+        case .detectedAt: (pa, pb) = (Double(a.detectedAt), Double(b.detectedAt))
+        case .symbol: (pa, pb) = (0, 0)
+        case .rs: (pa, pb) = (a.effectiveRelativeStrength, b.effectiveRelativeStrength)
+        case .volume: (pa, pb) = (a.effectiveRelativeVolume, b.effectiveRelativeVolume)
+        }
+        if pa != pb { return descending ? pa > pb : pa < pb }
+        if a.detectedAt != b.detectedAt { return a.detectedAt > b.detectedAt }
+        if a.symbol != b.symbol { return a.symbol < b.symbol }
+        if a.patternType != b.patternType { return a.patternType < b.patternType }
+        return a.tier < b.tier
+    }
+
     /// A stable description of the filters and sort (not the page), used to bind cursors to their query.
     public var fingerprint: UInt64 {
         var text = "t=\(patternTypes.map { $0.sorted().joined(separator: ",") } ?? "*")"

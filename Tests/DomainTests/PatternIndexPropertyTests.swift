@@ -53,28 +53,8 @@ import Testing
         return query
     }
 
-    /// The documented order: primary key, then detected_at desc, symbol, type, tier.
-    static func precedes(_ a: Pattern, _ b: Pattern, _ query: ScanQuery) -> Bool {
-        func primary(_ p: Pattern) -> Double {
-            switch query.sortBy {
-            case .confidence: p.confidence
-            case .detectedAt: Double(p.detectedAt)
-            case .symbol: 0
-            case .rs: p.effectiveRelativeStrength
-            case .volume: p.effectiveRelativeVolume
-            }
-        }
-        let descending = query.sortOrder == .desc
-        if query.sortBy == .symbol, a.symbol != b.symbol { return descending ? a.symbol > b.symbol : a.symbol < b.symbol }
-        if primary(a) != primary(b) { return descending ? primary(a) > primary(b) : primary(a) < primary(b) }
-        if a.detectedAt != b.detectedAt { return a.detectedAt > b.detectedAt }
-        if a.symbol != b.symbol { return a.symbol < b.symbol }
-        if a.patternType != b.patternType { return a.patternType < b.patternType }
-        return a.tier < b.tier
-    }
-
     static func reference(_ patterns: [PatternKey: Pattern], _ query: ScanQuery, now: EpochMillis) -> [Pattern] {
-        patterns.values.filter { query.matches($0, now: now) }.sorted { precedes($0, $1, query) }
+        patterns.values.filter { query.matches($0, now: now) }.sorted { query.orders($0, before: $1) }
     }
 
     @Test(arguments: [1, 2, 3, 4])
@@ -186,7 +166,7 @@ import Testing
         #expect(Set(seenKeys).count == seenKeys.count, "no pattern twice")
         let missing = Set(expected.map(\.key)).subtracting(seenKeys)
         #expect(missing.isEmpty, "every original match seen; missing \(missing.count)")
-        for (a, b) in zip(seen, seen.dropFirst()) { #expect(Self.precedes(a, b, query)) }
+        for (a, b) in zip(seen, seen.dropFirst()) { #expect(query.orders(a, before: b)) }
     }
 
     @Test func `summary counts every live pattern`() {
