@@ -41,7 +41,6 @@ final class PatternChunk: @unchecked Sendable {
     var extras: [UInt16: [(name: String, value: ExtraValue)]] = [:]
     /// A lower bound of the live slots' expiry: a scan checks expiry per slot only when `now` reaches it.
     var minExpires = Int64.max
-    var maxDetected = Int64.min
 
     static let rsPresent: UInt8 = 1
     static let volPresent: UInt8 = 2
@@ -97,7 +96,6 @@ final class PatternChunk: @unchecked Sendable {
         source = Self.copy(other.source)
         extras = other.extras
         minExpires = other.minExpires
-        maxDetected = other.maxDetected
     }
 
     deinit {
@@ -174,7 +172,6 @@ final class PatternChunk: @unchecked Sendable {
         source[slot] = sourceID
         extras[UInt16(slot)] = p.extras.isEmpty ? nil : p.extras
         minExpires = min(minExpires, p.expiresAt)
-        maxDetected = max(maxDetected, p.detectedAt)
     }
 
     func recomputeMinExpires() {

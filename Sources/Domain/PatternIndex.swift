@@ -148,7 +148,7 @@ public struct PatternIndex: Sendable {
 
     /// An immutable view of the current state; cheap (it shares the chunks) and safe to hand to any thread.
     public mutating func snapshot() -> PatternSnapshot {
-        if ranksStale || symbolRanks.rank.count != symbols.names.count || typeRanks.rank.count != types.names.count {
+        if ranksStale {
             symbolRanks = symbols.ranks()
             typeRanks = types.ranks()
             ranksStale = false

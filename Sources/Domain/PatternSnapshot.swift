@@ -107,17 +107,6 @@ public struct PatternSnapshot: Sendable {
             byTier: byTier)
     }
 
-    /// The newest detection time among live patterns; nil when empty.
-    public func latestDetection(now: EpochMillis) -> EpochMillis? {
-        var latest: EpochMillis?
-        for chunk in chunks where chunk.maxDetected > (latest ?? .min) {
-            for slot in 0..<chunk.used where chunk.alive[slot] != 0 && chunk.expires[slot] > now {
-                latest = max(latest ?? .min, chunk.detected[slot])
-            }
-        }
-        return latest
-    }
-
     func materialize(_ chunk: PatternChunk, _ slot: Int) -> Pattern {
         Self.materialize(
             chunk, slot, symbols: symbols.names, types: types.names, rawNames: rawNames, sources: sources, sectors: sectors.names)

@@ -98,8 +98,8 @@ extension ScanQuery {
                 query.universe = key
                 query.universeSymbols = Set(members)
             } else {
-                throw ScanQueryError(
-                    parameter: "universe", message: "universe: unknown universe '\(key)'; GET /api/users/universe lists them")
+                let known = (catalog.universes.map(\.key) + universes.keys.sorted()).joined(separator: ", ")
+                throw ScanQueryError(parameter: "universe", message: "universe: unknown universe '\(key)'; known: \(known)")
             }
         }
         if last("preset") != nil {

@@ -3,7 +3,8 @@ import Logging
 public import Hummingbird
 
 /// An error the API reports as `{"error": "<code>", "message": "<sentence>"}` (plus `parameter` for a bad parameter).
-/// Domain and port errors are translated into this in one place (``APIError/init(_:)``); anything else is a bare 500.
+/// Domain and port errors are translated into this by the controllers; `APIErrorMiddleware` turns anything else into a
+/// bare 500.
 public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var code: String

@@ -79,7 +79,7 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         var writer = JSONWriter(capacity: 512 + 256 * page.patterns.count)
         writer.object { w in
             w.key("patterns")
-            w.array { w in for pattern in page.patterns { TierPatternItem(pattern).write(to: &w) } }
+            w.array { w in for pattern in page.patterns { TierPatternItem(pattern: pattern).write(to: &w) } }
             w.key("metadata")
             w.object { w in
                 w.field("count", page.patterns.count)

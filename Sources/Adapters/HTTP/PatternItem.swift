@@ -51,36 +51,18 @@ struct PatternItem: Sendable {
 
 /// One row of the per-tier endpoint.
 struct TierPatternItem: Sendable {
-    let id: String
-    let symbol: String
-    let patternType: String
-    let confidence: Double
-    let detectionTimestamp: String
-    let expirationTimestamp: String
-    let tier: String
-    let priority: String
-
-    init(_ pattern: Pattern) {
-        id = pattern.key.id
-        symbol = pattern.symbol
-        patternType = pattern.patternType
-        confidence = pattern.confidence
-        detectionTimestamp = Timestamp.iso8601(pattern.detectedAt)
-        expirationTimestamp = Timestamp.iso8601(pattern.expiresAt)
-        tier = pattern.tier.name
-        priority = DisplayFormat.priority(pattern.confidence)
-    }
+    let pattern: Pattern
 
     func write(to w: inout JSONWriter) {
         w.object { w in
-            w.field("id", id)
-            w.field("symbol", symbol)
-            w.field("pattern_type", patternType)
-            w.field("confidence", confidence)
-            w.field("detection_timestamp", detectionTimestamp)
-            w.field("expiration_timestamp", expirationTimestamp)
-            w.field("tier", tier)
-            w.field("priority", priority)
+            w.field("id", pattern.key.id)
+            w.field("symbol", pattern.symbol)
+            w.field("pattern_type", pattern.patternType)
+            w.field("confidence", pattern.confidence)
+            w.field("detection_timestamp", Timestamp.iso8601(pattern.detectedAt))
+            w.field("expiration_timestamp", Timestamp.iso8601(pattern.expiresAt))
+            w.field("tier", pattern.tier.name)
+            w.field("priority", DisplayFormat.priority(pattern.confidence))
         }
     }
 }

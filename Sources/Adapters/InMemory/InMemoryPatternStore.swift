@@ -11,8 +11,8 @@ public final class InMemoryPatternStore: PatternStore {
     }
 
     private let writer = Mutex(WriterState())
-    private let published = Mutex(PatternSnapshot.empty)
-    private let publishedStatistics = Mutex(IngestStatistics())
+    /// What readers see: a snapshot and the counters of the same batch, swapped together.
+    private let published = Mutex((snapshot: PatternSnapshot.empty, statistics: IngestStatistics()))
 
     public init() {}
 
@@ -56,14 +56,12 @@ public final class InMemoryPatternStore: PatternStore {
         }
     }
 
-    public func snapshot() -> PatternSnapshot { published.withLock { $0 } }
+    public func snapshot() -> PatternSnapshot { published.withLock { $0.snapshot } }
 
-    public func statistics() -> IngestStatistics { publishedStatistics.withLock { $0 } }
+    public func statistics() -> IngestStatistics { published.withLock { $0.statistics } }
 
     private func publish(_ state: inout WriterState) {
-        let snapshot = state.index.snapshot()
-        let statistics = state.statistics
-        published.withLock { $0 = snapshot }
-        publishedStatistics.withLock { $0 = statistics }
+        let next = (snapshot: state.index.snapshot(), statistics: state.statistics)
+        published.withLock { $0 = next }
     }
 }
