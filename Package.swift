@@ -35,6 +35,14 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),
+        // hiredis from Debian's libhiredis-dev.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(
+            name: "Redis",
+            dependencies: ["Domain", "Ports", "CHiredis", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Adapters/Redis",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HTTP",
             dependencies: [
@@ -49,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "App",
             dependencies: [
-                "Domain", "Ports", "InMemory", "HTTP",
+                "Domain", "Ports", "InMemory", "HTTP", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,7 +66,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: swiftSettings),
-        .testTarget(name: "AdaptersTests", dependencies: ["Domain", "Ports", "InMemory"], swiftSettings: swiftSettings),
+        .testTarget(name: "AdaptersTests", dependencies: ["Domain", "Ports", "InMemory", "Redis"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppTests",
             dependencies: [

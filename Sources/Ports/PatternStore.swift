@@ -14,11 +14,24 @@ public struct IngestBatchItem: Sendable {
 /// Implementations are synchronous and never block a reader behind the writer.
 public protocol PatternStore: Sendable {
     /// Applies the operations of `items` in order and counts every result; readers see the whole batch or none of it.
-    func apply(_ items: [IngestBatchItem], now: EpochMillis)
+    /// Returns what changed, for the warm-start cache.
+    @discardableResult func apply(_ items: [IngestBatchItem], now: EpochMillis) -> AppliedChanges
     /// Removes patterns whose expiry is at or before `now`; returns their identities.
     func removeExpired(now: EpochMillis) -> [PatternKey]
     /// The newest published snapshot. Never waits for the writer.
     func snapshot() -> PatternSnapshot
     /// Ingestion counters at this instant.
     func statistics() -> IngestStatistics
+}
+
+/// What one `apply` changed in the live set.
+public struct AppliedChanges: Sendable, Equatable {
+    /// Patterns inserted or updated, in order; a pattern upserted twice appears twice.
+    public var upserted: [Pattern] = []
+    /// Identities removed by `pattern_expired` events.
+    public var removed: [PatternKey] = []
+    public init(upserted: [Pattern] = [], removed: [PatternKey] = []) {
+        self.upserted = upserted
+        self.removed = removed
+    }
 }

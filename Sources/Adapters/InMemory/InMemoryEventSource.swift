@@ -7,6 +7,10 @@ public final class InMemoryEventSource: PatternEventSource {
     private struct State {
         var queue: [IncomingEvent] = []
         var waiter: CheckedContinuation<Void, Never>?
+        var delivered = 0
+        var redelivered = 0
+        /// Events at the front of the queue that were delivered before and failed.
+        var failedAhead = 0
     }
 
     public let name = "memory"
@@ -29,11 +33,21 @@ public final class InMemoryEventSource: PatternEventSource {
     /// Events queued and not yet processed.
     public var pending: Int { state.withLock { $0.queue.count } }
 
-    public func run(_ handler: @Sendable ([IncomingEvent]) async throws -> Void) async throws {
+    /// Always connected; counts what was delivered and redelivered.
+    public func status() -> EventSourceStatus {
+        state.withLock { state in
+            EventSourceStatus(connected: true, counters: [("delivered", state.delivered), ("redelivered", state.redelivered)])
+        }
+    }
+
+    public func run(_ handler: @escaping EventBatchHandler) async throws {
         while !Task.isCancelled {
             let batch = state.withLock { state -> [IncomingEvent] in
                 let batch = Array(state.queue.prefix(maxBatch))
                 state.queue.removeFirst(batch.count)
+                state.delivered += batch.count
+                state.redelivered += min(state.failedAhead, batch.count)
+                state.failedAhead = max(0, state.failedAhead - batch.count)
                 return batch
             }
             if batch.isEmpty {
@@ -41,9 +55,12 @@ public final class InMemoryEventSource: PatternEventSource {
                 continue
             }
             do {
-                try await handler(batch)
+                _ = try await handler(batch)
             } catch {
-                state.withLock { $0.queue.insert(contentsOf: batch, at: 0) }
+                state.withLock { state in
+                    state.queue.insert(contentsOf: batch, at: 0)
+                    state.failedAhead += batch.count
+                }
                 throw error
             }
         }

@@ -16,8 +16,9 @@ public final class InMemoryPatternStore: PatternStore {
 
     public init() {}
 
-    public func apply(_ items: [IngestBatchItem], now: EpochMillis) {
+    @discardableResult public func apply(_ items: [IngestBatchItem], now: EpochMillis) -> AppliedChanges {
         writer.withLock { state in
+            var changes = AppliedChanges()
             for item in items {
                 state.statistics.recordReceived(channel: item.channel)
                 for result in item.results {
@@ -25,12 +26,15 @@ public final class InMemoryPatternStore: PatternStore {
                     case .operation(let operation):
                         switch operation {
                         case .upsert(let pattern):
+                            changes.upserted.append(pattern)
                             switch state.index.upsert(pattern) {
                             case .inserted: state.statistics.inserted += 1
                             case .updated: state.statistics.updated += 1
                             }
                         case .expire(let selector):
-                            state.statistics.expiredByEvent += state.index.expire(selector).count
+                            let removed = state.index.expire(selector)
+                            state.statistics.expiredByEvent += removed.count
+                            changes.removed += removed
                         }
                         state.statistics.applied += 1
                         state.statistics.lastEventAt = now
@@ -42,6 +46,7 @@ public final class InMemoryPatternStore: PatternStore {
                 }
             }
             publish(&state)
+            return changes
         }
     }
 

@@ -10,13 +10,14 @@ func patternStoreContract<Store: PatternStore>(_ make: () async throws -> Store)
     }
     let store = try await make()
     let before = store.snapshot()
-    store.apply(
+    let firstChanges = store.apply(
         [
             IngestBatchItem(channel: "c1", results: [upsert("AAPL", detected: now, expires: now + 1000), .rejected(.notJSON)]),
             IngestBatchItem(channel: "c2", results: [upsert("MSFT", detected: now, expires: now + 5000), .ignored(kind: "health")]),
         ], now: now)
     // An older snapshot does not change; the new one has the batch.
     #expect(before.count == 0)
+    #expect(firstChanges.upserted.map(\.symbol) == ["AAPL", "MSFT"] && firstChanges.removed.isEmpty)
     #expect(store.snapshot().count == 2)
     // Idempotent: the same identity again is an update.
     store.apply([IngestBatchItem(channel: "c1", results: [upsert("AAPL", detected: now, expires: now + 1000, confidence: 0.9)])], now: now)
@@ -29,9 +30,10 @@ func patternStoreContract<Store: PatternStore>(_ make: () async throws -> Store)
     #expect(statistics.ignored == ["health": 1])
     #expect(statistics.lastEventAt == now)
     // Expiry by event and by time.
-    store.apply(
+    let expiry = store.apply(
         [IngestBatchItem(channel: "c1", results: [.operation(.expire(PatternSelector(symbol: "AAPL", patternType: "Doji", tier: .daily, detectedAt: nil)))])],
         now: now)
+    #expect(expiry.removed == [PatternKey(symbol: "AAPL", patternType: "Doji", tier: .daily, detectedAt: now)] && expiry.upserted.isEmpty)
     #expect(store.snapshot().livePatterns(now: now).map(\.symbol) == ["MSFT"])
     #expect(store.removeExpired(now: now + 5000).map(\.symbol) == ["MSFT"])
     #expect(store.snapshot().count == 0)

@@ -1,0 +1,88 @@
+import Synchronization
+
+/// A Redis connection on its own thread. The connection opens on first use and again after a connection error, so
+/// callers retry by calling again; they decide how long to wait between tries (`Backoff`).
+public final class RedisClient: @unchecked Sendable {
+    public let endpoint: RedisEndpoint
+    private let connectTimeout: Duration
+    private let ioTimeout: Duration
+    private let thread: BlockingThread
+    /// Touched only on `thread`.
+    private var connection: RedisConnection?
+
+    /// - Parameter ioTimeout: the longest a read may block; must exceed any `BLOCK` time sent on this client.
+    public init(endpoint: RedisEndpoint, name: String, connectTimeout: Duration = .seconds(2), ioTimeout: Duration = .seconds(10)) {
+        self.endpoint = endpoint
+        self.connectTimeout = connectTimeout
+        self.ioTimeout = ioTimeout
+        thread = BlockingThread(name: name)
+    }
+
+    deinit { thread.stop() }
+
+    /// Runs `body` with the connection on the client's thread. A connection error drops the connection.
+    public func withConnection<Result: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result) async throws(RedisError) -> Result {
+        do {
+            return try await thread.run { [self] in
+                do {
+                    let connection = try self.connection ?? RedisConnection(endpoint: endpoint, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
+                    self.connection = connection
+                    return try body(connection)
+                } catch let error as RedisError {
+                    if error.isConnectionError { self.connection = nil }
+                    throw error
+                }
+            }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw .connection("\(error)")
+        }
+    }
+
+    /// One command.
+    public func command(_ arguments: [String]) async throws(RedisError) -> RedisReply {
+        try await withConnection { connection throws(RedisError) in try connection.command(arguments).checked() }
+    }
+
+    /// Drops the connection; the next call opens a new one.
+    public func disconnect() async {
+        _ = try? await thread.run { [self] in self.connection = nil }
+    }
+}
+
+/// A few command connections shared round-robin (cache writes, heartbeat reads, lag queries).
+public final class RedisCommandPool: Sendable {
+    private let clients: [RedisClient]
+    private let next = Atomic<Int>(0)
+
+    public init(endpoint: RedisEndpoint, size: Int = 2, name: String = "redis-command") {
+        clients = (0..<max(1, size)).map { RedisClient(endpoint: endpoint, name: "\(name)-\($0)") }
+    }
+
+    public var endpoint: RedisEndpoint { clients[0].endpoint }
+
+    public func client() -> RedisClient {
+        clients[next.wrappingAdd(1, ordering: .relaxed).oldValue % clients.count]
+    }
+
+    public func command(_ arguments: [String]) async throws(RedisError) -> RedisReply {
+        try await client().command(arguments)
+    }
+}
+
+/// Capped exponential backoff with full jitter: try n waits a random time in [base·2ⁿ/2, base·2ⁿ], at most `cap`.
+public struct Backoff: Sendable {
+    public var base: Duration
+    public var cap: Duration
+    public init(base: Duration = .milliseconds(100), cap: Duration = .seconds(5)) {
+        self.base = base
+        self.cap = cap
+    }
+
+    public func delay(attempt: Int) -> Duration {
+        let ceiling = min(cap, base * Int(1 << min(attempt, 20)))
+        let millis = Double(ceiling.components.seconds) * 1000 + Double(ceiling.components.attoseconds) / 1e15
+        return .milliseconds(Int64(Double.random(in: (millis / 2)...max(millis / 2, millis))))
+    }
+}
