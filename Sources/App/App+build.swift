@@ -4,6 +4,7 @@ import Hummingbird
 import InMemory
 import Logging
 import Ports
+import Redis
 import ServiceLifecycle
 
 /// The adapters a running PatternDesk is made of, chosen from configuration.
@@ -11,56 +12,104 @@ struct Dependencies<Store: PatternStore, Clock: WallClock>: Sendable {
     let store: Store
     let clock: Clock
     let catalog: Catalog
-    let source: InMemoryEventSource
+    let source: any PatternEventSource
+    /// The in-process source the demo producer publishes into (embedded default only).
+    let demoSource: InMemoryEventSource?
+    /// The warm-start cache; nil in the embedded default.
+    let cache: (any PatternCache)?
+    let heartbeat: (any ProducerHeartbeatSource)?
     let configuration: AppConfiguration
+    let state: IngestionState
+
+    init(
+        store: Store, clock: Clock, catalog: Catalog, source: any PatternEventSource, demoSource: InMemoryEventSource?,
+        cache: (any PatternCache)?, heartbeat: (any ProducerHeartbeatSource)?, configuration: AppConfiguration
+    ) {
+        self.store = store
+        self.clock = clock
+        self.catalog = catalog
+        self.source = source
+        self.demoSource = demoSource
+        self.cache = cache
+        self.heartbeat = heartbeat
+        self.configuration = configuration
+        state = IngestionState(warmStartNeeded: cache != nil)
+    }
 
     var normalizer: PatternEventNormalizer { PatternEventNormalizer(catalog: catalog, configuration: configuration.normalizer) }
 
-    func ingestion(logger: Logger) -> IngestionService<InMemoryEventSource, Store, Clock> {
-        IngestionService(source: source, store: store, clock: clock, normalizer: normalizer, logger: logger)
+    func ingestion(logger: Logger) -> IngestionService<Store, Clock> {
+        IngestionService(source: source, store: store, clock: clock, normalizer: normalizer, cache: cache, state: state, logger: logger)
+    }
+
+    /// What stats, health and readiness show about ingestion.
+    var ingestionStatus: @Sendable () -> IngestionStatus {
+        { [source, state] in state.status(source: source.status()) }
     }
 }
 
-/// The embedded default: bundled catalogue, in-memory store and event source.
+/// The embedded default (bundled catalogue, in-memory store and event source), or Redis ingestion when
+/// `redis.url` is set.
 func makeDependencies<Clock: WallClock>(
-    configuration: AppConfiguration, clock: Clock
+    configuration: AppConfiguration, clock: Clock, logger: Logger = Logger(label: "patterndesk")
 ) async throws -> Dependencies<InMemoryPatternStore, Clock> {
-    Dependencies(
-        store: InMemoryPatternStore(), clock: clock, catalog: try await InMemorySymbolCatalog().catalog(),
-        source: InMemoryEventSource(), configuration: configuration)
+    let catalog = try await InMemorySymbolCatalog().catalog()
+    guard let redis = configuration.redis else {
+        let source = InMemoryEventSource()
+        return Dependencies(
+            store: InMemoryPatternStore(), clock: clock, catalog: catalog, source: source, demoSource: source, cache: nil,
+            heartbeat: nil, configuration: configuration)
+    }
+    let endpoint = try redis.endpoint
+    let pool = RedisCommandPool(endpoint: endpoint, size: 2)
+    logger.info(
+        "redis ingestion configured",
+        metadata: [
+            "redis.host": "\(endpoint.host):\(endpoint.port)", "redis.db": "\(endpoint.database)",
+            "redis.channels": "\(redis.channels.joined(separator: ","))", "redis.stream": "\(redis.stream ?? "-")",
+            "redis.consumer": "\(redis.consumer)", "redis.cache": "\(redis.cacheKey ?? "off")",
+        ])
+    return Dependencies(
+        store: InMemoryPatternStore(), clock: clock, catalog: catalog,
+        source: RedisEventSource(endpoint: endpoint, configuration: redis.source, clock: clock, logger: logger),
+        demoSource: nil, cache: redis.cacheKey.map { RedisPatternCache(pool: pool, key: $0) },
+        heartbeat: RedisProducerHeartbeat(pool: pool, key: redis.heartbeatKey), configuration: configuration)
 }
 
 /// Builds the whole service for `configuration`. `patterndesk serve` calls this; tests call it or the overload below.
 func buildApplication(
     configuration: AppConfiguration, logger: Logger, clock: some WallClock = SystemWallClock()
 ) async throws -> some ApplicationProtocol {
-    buildApplication(dependencies: try await makeDependencies(configuration: configuration, clock: clock), logger: logger)
+    buildApplication(dependencies: try await makeDependencies(configuration: configuration, clock: clock, logger: logger), logger: logger)
 }
 
-/// Builds the service over given dependencies: the ingestion pump, the expiry sweeper, the demo producer when enabled,
-/// and the HTTP server.
+/// Builds the service over given dependencies: the ingestion pump, the expiry sweeper, the heartbeat monitor, the demo
+/// producer when enabled, and the HTTP server.
 func buildApplication<Store: PatternStore, Clock: WallClock>(
     dependencies: Dependencies<Store, Clock>, logger: Logger
 ) -> some ApplicationProtocol {
     let configuration = dependencies.configuration
     let ingestion = dependencies.ingestion(logger: logger)
+    let clock = dependencies.clock
     var services: [any Service] = [
-        ingestion, ExpirySweeper(store: dependencies.store, clock: dependencies.clock, interval: .seconds(1), logger: logger),
+        ingestion,
+        ExpirySweeper(store: dependencies.store, clock: clock, cache: dependencies.cache, interval: .seconds(1), logger: logger),
     ]
-    if configuration.demoEnabled {
+    if let heartbeat = dependencies.heartbeat {
+        services.append(HeartbeatMonitor(heartbeat: heartbeat, clock: clock, state: dependencies.state, interval: .seconds(5), logger: logger))
+    }
+    if configuration.demoEnabled, let demoSource = dependencies.demoSource {
         var generator = DemoEventGenerator(catalog: dependencies.catalog, seed: configuration.demoSeed)
         // Warm-up: the index holds demo patterns before the server starts answering.
-        let clock = dependencies.clock
         let warmUp = (0..<configuration.demoInitial).map { _ in
             let event = generator.next(now: clock.now())
             return IncomingEvent(body: Array(event.body.utf8), channel: event.channel, receivedAt: clock.now())
         }
-        ingestion.ingest(warmUp)
+        ingestion.apply(warmUp)
         // A service that returns ends the whole group, so a producer with nothing to do is not added at all.
         if configuration.demoRate > 0 {
             services.append(
-                DemoProducerService(
-                    source: dependencies.source, clock: clock, rate: configuration.demoRate, generator: generator, logger: logger))
+                DemoProducerService(source: demoSource, clock: clock, rate: configuration.demoRate, generator: generator, logger: logger))
         }
         logger.info("embedded default: in-memory index with the demo producer", metadata: ["demo.rate": "\(configuration.demoRate)"])
     }
@@ -78,17 +127,38 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     addAPIErrorHandling(to: router)
     var settings = PatternController<Store, Clock>.Settings()
     settings.sourceName = dependencies.source.name
+    settings.ingestionStatus = dependencies.ingestionStatus
     PatternController(store: dependencies.store, clock: dependencies.clock, catalog: dependencies.catalog, settings: settings)
         .register(on: router)
     let store = dependencies.store
     let symbolCount = dependencies.catalog.symbols.count
+    let status = dependencies.ingestionStatus
+    let sourceName = dependencies.source.name
     OperationsController {
-        ReadinessReport(
-            ready: true,
-            checks: [
-                .init(name: "index", status: "up", detail: "\(store.snapshot().count) patterns loaded"),
-                .init(name: "catalog", status: "up", detail: "\(symbolCount) symbols"),
-            ])
+        readiness(status(), patterns: store.snapshot().count, symbols: symbolCount, sourceName: sourceName)
     }.register(on: router)
     return router
+}
+
+/// Ready when the warm start is loaded and the event source is connected; otherwise `not_ready` with the failing
+/// check marked `down` (degraded: scans still answer from the last index).
+func readiness(_ status: IngestionStatus, patterns: Int, symbols: Int, sourceName: String) -> ReadinessReport {
+    var checks: [ReadinessReport.Check] = [
+        .init(
+            name: "index", status: status.warmStartLoaded ? "up" : "down",
+            detail: status.warmStartLoaded ? "\(patterns) patterns loaded" : "warm start not loaded yet"),
+        .init(name: "catalog", status: "up", detail: "\(symbols) symbols"),
+        .init(
+            name: "event_source", status: status.source.connected ? "up" : "down",
+            detail: status.source.connected ? "\(sourceName) connected" : "\(sourceName): \(status.source.problem ?? "disconnected")"),
+    ]
+    if status.producer.state != .unknown || sourceName != "memory" {
+        checks.append(
+            .init(
+                name: "producer", status: status.producer.state == .online ? "up" : "warning",
+                detail: "heartbeat \(status.producer.state.rawValue)\(status.producer.lastHeartbeat.map { ", last \(Timestamp.iso8601($0))" } ?? "")"))
+    }
+    return ReadinessReport(
+        ready: status.warmStartLoaded && status.source.connected, degraded: status.warmStartLoaded && !status.source.connected,
+        checks: checks)
 }

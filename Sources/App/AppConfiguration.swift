@@ -1,6 +1,8 @@
 import Configuration
 import Domain
+import Foundation
 import Logging
+import Redis
 
 /// Everything `patterndesk serve` reads from configuration.
 ///
@@ -13,6 +15,16 @@ import Logging
 ///   - `demo.seed` (int, default `42`): seed of the demo generator.
 ///   - `patterns.ttl` (int, default `3600`): seconds a pattern without `expires_at` lives.
 ///   - `log.level` (string, default `info`): trace, debug, info, notice, warning, error, critical.
+///   - `redis.url` (string, flag `--redis-url` or `--redis`, environment `REDIS_URL`): `redis://[:password@]host[:port][/db]`.
+///     Unset means the embedded default (in memory, demo data); set, PatternDesk ingests from Redis and the demo is off.
+///   - `redis.password`, `redis.db`: override the URL's.
+///   - `redis.channels` (comma list; default the producer's channels, see producer-events.md; empty for none).
+///   - `redis.stream` (default `tickstock:stream:patterns`; empty for none), `redis.group` (`patterndesk`),
+///     `redis.consumer` (default `patterndesk-<host>-<http port>`, stable across restarts), `redis.dead-stream`
+///     (default `<stream>:dead`), `redis.batch` (1000), `redis.block-ms` (1000), `redis.claim-idle-ms` (30000),
+///     `redis.max-deliveries` (5), `redis.group-start` (`0`: a new group reads the stream from its start).
+///   - `redis.cache-key` (default `patterndesk:patterns`; empty disables the warm-start cache).
+///   - `redis.heartbeat-key` (default `tickstock:producer:heartbeat`).
 struct AppConfiguration: Sendable, Equatable {
     var host = "127.0.0.1"
     var port = 8080
@@ -22,6 +34,51 @@ struct AppConfiguration: Sendable, Equatable {
     var demoSeed: UInt64 = 42
     var defaultTimeToLiveSeconds = 3600
     var logLevel = Logger.Level.info
+    var redis: Redis?
+
+    /// The Redis transport, when `redis.url` is set.
+    struct Redis: Sendable, Equatable {
+        var url: String
+        var password: String?
+        var database: Int?
+        var channels = RedisEventSourceConfiguration.defaultChannels
+        var stream: String? = "tickstock:stream:patterns"
+        var group = "patterndesk"
+        var consumer = "patterndesk"
+        var deadStream: String?
+        var batch = 1000
+        var blockMillis = 1000
+        var claimIdleMillis = 30_000
+        var maxDeliveries = 5
+        var groupStart = "0"
+        var cacheKey: String? = "patterndesk:patterns"
+        var heartbeatKey = "tickstock:producer:heartbeat"
+
+        var endpoint: RedisEndpoint {
+            get throws {
+                var endpoint = try RedisEndpoint(url: url)
+                if let password { endpoint.password = password }
+                if let database { endpoint.database = database }
+                return endpoint
+            }
+        }
+
+        var source: RedisEventSourceConfiguration {
+            var source = RedisEventSourceConfiguration()
+            source.channels = channels
+            source.stream = stream
+            source.group = group
+            source.consumer = consumer
+            source.deadLetterStream = deadStream
+            source.batchSize = batch
+            source.blockMillis = blockMillis
+            source.claimMinIdleMillis = claimIdleMillis
+            source.claimInterval = .milliseconds(Int64(max(claimIdleMillis, 1000)))
+            source.maxDeliveries = maxDeliveries
+            source.groupStartID = groupStart
+            return source
+        }
+    }
 
     enum Invalid: Error, CustomStringConvertible {
         case value(key: String, rule: String)
@@ -51,6 +108,42 @@ struct AppConfiguration: Sendable, Equatable {
             throw Invalid.value(key: "log.level", rule: "one of trace, debug, info, notice, warning, error, critical")
         }
         logLevel = parsed
+        if let url = reader.string(forKey: "redis.url") ?? reader.string(forKey: "redis"), !url.isEmpty {
+            redis = try Self.redis(url: url, reader: reader, httpPort: port)
+        }
+    }
+
+    private static func redis(url: String, reader: ConfigReader, httpPort: Int) throws -> Redis {
+        var redis = Redis(url: url)
+        do {
+            _ = try RedisEndpoint(url: url)
+        } catch {
+            throw Invalid.value(key: "redis.url", rule: "a redis:// URL (\(error))")
+        }
+        redis.password = reader.string(forKey: "redis.password")
+        redis.database = reader.int(forKey: "redis.db")
+        if let channels = reader.string(forKey: "redis.channels") {
+            redis.channels = channels.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        }
+        let stream = reader.string(forKey: "redis.stream", default: redis.stream ?? "")
+        redis.stream = stream.isEmpty ? nil : stream
+        redis.group = reader.string(forKey: "redis.group", default: redis.group)
+        redis.consumer = reader.string(
+            forKey: "redis.consumer", default: "patterndesk-\(ProcessInfo.processInfo.hostName)-\(httpPort)")
+        redis.deadStream = reader.string(forKey: "redis.dead-stream")
+        redis.batch = reader.int(forKey: "redis.batch", default: redis.batch)
+        guard (1...100_000).contains(redis.batch) else { throw Invalid.value(key: "redis.batch", rule: "1...100000") }
+        redis.blockMillis = reader.int(forKey: "redis.block-ms", default: redis.blockMillis)
+        guard (1...60_000).contains(redis.blockMillis) else { throw Invalid.value(key: "redis.block-ms", rule: "1...60000") }
+        redis.claimIdleMillis = reader.int(forKey: "redis.claim-idle-ms", default: redis.claimIdleMillis)
+        guard redis.claimIdleMillis >= 0 else { throw Invalid.value(key: "redis.claim-idle-ms", rule: ">= 0") }
+        redis.maxDeliveries = reader.int(forKey: "redis.max-deliveries", default: redis.maxDeliveries)
+        guard redis.maxDeliveries >= 1 else { throw Invalid.value(key: "redis.max-deliveries", rule: ">= 1") }
+        redis.groupStart = reader.string(forKey: "redis.group-start", default: redis.groupStart)
+        let cacheKey = reader.string(forKey: "redis.cache-key", default: redis.cacheKey ?? "")
+        redis.cacheKey = cacheKey.isEmpty ? nil : cacheKey
+        redis.heartbeatKey = reader.string(forKey: "redis.heartbeat-key", default: redis.heartbeatKey)
+        return redis
     }
 
     var normalizer: PatternEventNormalizer.Configuration {
@@ -58,4 +151,8 @@ struct AppConfiguration: Sendable, Equatable {
         configuration.defaultTimeToLive = EpochMillis(defaultTimeToLiveSeconds) * 1000
         return configuration
     }
+}
+
+extension String {
+    var trimmed: String { trimmingCharacters(in: .whitespaces) }
 }

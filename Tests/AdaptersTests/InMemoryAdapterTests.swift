@@ -18,6 +18,12 @@ import Testing
         try await standardCatalogContract { try InMemorySymbolCatalog() }
     }
 
+    @Test func `the cache and heartbeat fakes meet their contracts`() async throws {
+        try await patternCacheContract(InMemoryPatternCache())
+        let heartbeat = InMemoryProducerHeartbeat()
+        try await heartbeatContract(heartbeat) { heartbeat.set($0) }
+    }
+
     @Test func `the system and manual clocks meet the clock contract`() {
         wallClockContract(SystemWallClock())
         let manual = ManualWallClock()

@@ -24,7 +24,7 @@ struct TestService {
 
     /// Ingests producer messages synchronously through the real normaliser and store.
     func ingest(_ bodies: [String], channel: String = "tickstock.events.patterns") {
-        dependencies.ingestion(logger: Logger(label: "test")).ingest(
+        dependencies.ingestion(logger: Logger(label: "test")).apply(
             bodies.map { IncomingEvent(body: Array($0.utf8), channel: channel, receivedAt: clock.now()) })
     }
 

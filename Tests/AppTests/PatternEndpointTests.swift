@@ -209,7 +209,7 @@ import Testing
             let processed = try #require((first["stats"] as? [String: Any])?["events_processed"] as? Int)
             #expect(processed == 300)
             // Events published into the source reach the index through the running ingestion service.
-            service.dependencies.source.publish(
+            try #require(service.dependencies.demoSource).publish(
                 .init(body: Array(event("ZTS", "Spring", confidence: 0.97, now: service.clock.now()).utf8), channel: "tickstock.events.patterns",
                       receivedAt: service.clock.now()))
             var found = false

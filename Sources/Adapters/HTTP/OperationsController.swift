@@ -13,9 +13,12 @@ public struct ReadinessReport: Sendable {
         }
     }
     public var ready: Bool
+    /// Not ready but still answering from the last index (a transport is down).
+    public var degraded: Bool
     public var checks: [Check]
-    public init(ready: Bool, checks: [Check]) {
+    public init(ready: Bool, degraded: Bool = false, checks: [Check]) {
         self.ready = ready
+        self.degraded = degraded
         self.checks = checks
     }
 }
@@ -53,7 +56,7 @@ public struct OperationsController: Sendable {
         router.get("health/ready") { _, _ in
             let report = await readiness()
             let body = Ready(
-                status: report.ready ? "ready" : "not_ready", ready: report.ready,
+                status: report.ready ? "ready" : report.degraded ? "degraded" : "not_ready", ready: report.ready,
                 checks: OrderedMap(report.checks.map { ($0.name, Ready.Check(status: $0.status, detail: $0.detail)) }))
             return try JSONBody.response(body, status: report.ready ? .ok : .serviceUnavailable)
         }

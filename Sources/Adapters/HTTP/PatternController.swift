@@ -9,6 +9,8 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         public var staleAfter: EpochMillis = 300_000
         /// Label of the event source (`memory`, `redis`) shown in stats.
         public var sourceName = "memory"
+        /// The event source, producer and warm-start state at this instant.
+        public var ingestionStatus: @Sendable () -> IngestionStatus = { IngestionStatus(source: EventSourceStatus(connected: true)) }
         public init() {}
     }
 
@@ -95,6 +97,8 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
     func stats() throws -> Response {
         let snapshot = store.snapshot()
         let statistics = store.statistics()
+        let ingestion = settings.ingestionStatus()
+        let source = ingestion.source
         let body = StatsResponse(
             stats: .init(
                 cachedPatterns: snapshot.count, eventsProcessed: statistics.received, eventsApplied: statistics.applied,
@@ -104,8 +108,13 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
                 eventsIgnored: OrderedMap(statistics.ignored), inserted: statistics.inserted, updated: statistics.updated,
                 expiredByEvent: statistics.expiredByEvent, expiredByTime: statistics.expiredByTime,
                 lastEventTime: statistics.lastEventAt.map(Timestamp.iso8601), perChannel: OrderedMap(statistics.receivedPerChannel),
-                cacheHitRatio: 1.0, indexVersion: snapshot.version, source: settings.sourceName, stale: false),
-            status: snapshot.count > 0 ? "healthy" : "no_data")
+                cacheHitRatio: 1.0, indexVersion: snapshot.version, source: settings.sourceName, stale: !source.connected,
+                transport: .init(
+                    connected: source.connected, problem: source.problem, counters: OrderedMap(source.counters.map { ($0.name, $0.value) }),
+                    streamLag: source.streamLag, streamPending: source.streamPending, warmStartLoaded: ingestion.warmStartLoaded,
+                    warmStartPatterns: ingestion.warmStartPatterns),
+                producer: .init(status: ingestion.producer.state.rawValue, lastHeartbeat: ingestion.producer.lastHeartbeat.map(Timestamp.iso8601))),
+            status: !source.connected ? "stale" : snapshot.count > 0 ? "healthy" : "no_data")
         return try JSONBody.response(body)
     }
 
@@ -129,9 +138,16 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         let snapshot = store.snapshot()
         let statistics = store.statistics()
         let age = statistics.lastEventAt.map { now - $0 }
+        let ingestion = settings.ingestionStatus()
         let status: String
         let message: String
-        if snapshot.count == 0 {
+        if !ingestion.source.connected {
+            status = "degraded"
+            message = "Event source \(settings.sourceName) disconnected (\(ingestion.source.problem ?? "unknown")); serving the last index"
+        } else if ingestion.producer.state == .offline {
+            status = "warning"
+            message = "Producer offline: no heartbeat for over \(ProducerStatus.onlineWithin / 1000) s"
+        } else if snapshot.count == 0 {
             status = "warning"
             message = "No live patterns in the index"
         } else if age.map({ $0 > settings.staleAfter }) ?? true {
@@ -148,6 +164,10 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
                 ("events_rejected", .integer(statistics.rejectedTotal)),
                 ("last_event_age_seconds", age.map { .number(Double($0) / 1000) } ?? .null),
                 ("source", .text(settings.sourceName)),
+                ("source_connected", .bool(ingestion.source.connected)),
+                ("producer", .text(ingestion.producer.state.rawValue)),
+                ("producer_last_heartbeat", ingestion.producer.lastHeartbeat.map { .text(Timestamp.iso8601($0)) } ?? .null),
+                ("stream_lag", ingestion.source.streamLag.map { .integer($0) } ?? .null),
             ]))
         return try JSONBody.response(body)
     }

@@ -17,6 +17,8 @@ struct StatsResponse: Encodable, Sendable {
         var indexVersion: UInt64
         var source: String
         var stale: Bool
+        var transport: Transport
+        var producer: Producer
 
         enum CodingKeys: String, CodingKey {
             case inserted, updated, source, stale
@@ -24,6 +26,7 @@ struct StatsResponse: Encodable, Sendable {
             case eventsRejected = "events_rejected", rejectsByReason = "rejects_by_reason", eventsIgnored = "events_ignored"
             case expiredByEvent = "expired_by_event", expiredByTime = "expired_by_time", lastEventTime = "last_event_time"
             case perChannel = "per_channel", cacheHitRatio = "cache_hit_ratio", indexVersion = "index_version"
+            case transport, producer
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -44,6 +47,53 @@ struct StatsResponse: Encodable, Sendable {
             try c.encode(indexVersion, forKey: .indexVersion)
             try c.encode(source, forKey: .source)
             try c.encode(stale, forKey: .stale)
+            try c.encode(transport, forKey: .transport)
+            try c.encode(producer, forKey: .producer)
+        }
+    }
+
+    /// The event source's connection and counters (`stale` is true while it is disconnected).
+    struct Transport: Encodable, Sendable {
+        var connected: Bool
+        var problem: String?
+        var counters: OrderedMap<Int>
+        var streamLag: Int?
+        var streamPending: Int?
+        var warmStartLoaded: Bool
+        var warmStartPatterns: Int
+
+        enum CodingKeys: String, CodingKey {
+            case connected, problem, counters
+            case streamLag = "stream_lag", streamPending = "stream_pending", warmStartLoaded = "warm_start_loaded"
+            case warmStartPatterns = "warm_start_patterns"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(connected, forKey: .connected)
+            try c.encode(problem, forKey: .problem)
+            try c.encode(counters, forKey: .counters)
+            try c.encode(streamLag, forKey: .streamLag)
+            try c.encode(streamPending, forKey: .streamPending)
+            try c.encode(warmStartLoaded, forKey: .warmStartLoaded)
+            try c.encode(warmStartPatterns, forKey: .warmStartPatterns)
+        }
+    }
+
+    /// The producer's heartbeat.
+    struct Producer: Encodable, Sendable {
+        var status: String
+        var lastHeartbeat: String?
+
+        enum CodingKeys: String, CodingKey {
+            case status
+            case lastHeartbeat = "last_heartbeat"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(status, forKey: .status)
+            try c.encode(lastHeartbeat, forKey: .lastHeartbeat)
         }
     }
     var stats: Stats

@@ -66,7 +66,7 @@ public final class RedisEventSource: PatternEventSource {
         var deadLettered = 0
         var claimed = 0
         var acknowledged = 0
-        var reconnects = 0
+        var connectionFailures = 0
         var lag: Int?
         var pending: Int?
     }
@@ -99,7 +99,7 @@ public final class RedisEventSource: PatternEventSource {
             var counters = state.received.sorted { $0.key < $1.key }.map { (name: "received.\($0.key)", value: $0.value) }
             counters += [
                 ("redelivered", state.redelivered), ("dead_lettered", state.deadLettered), ("claimed", state.claimed),
-                ("acknowledged", state.acknowledged), ("reconnects", state.reconnects),
+                ("acknowledged", state.acknowledged), ("connection_failures", state.connectionFailures),
             ]
             return EventSourceStatus(
                 connected: connected, problem: connected ? nil : state.problem, counters: counters,
@@ -287,6 +287,7 @@ public final class RedisEventSource: PatternEventSource {
                 live.append(entry)
             }
         }
+        if redelivered > 0 { state.withLock { $0.redelivered += redelivered } }
         let now = clock.now()
         let events = live.map { IncomingEvent(body: $0.eventBody, channel: stream, receivedAt: now) }
         if !events.isEmpty {
@@ -313,7 +314,6 @@ public final class RedisEventSource: PatternEventSource {
         let replies = try await consumer.withConnection { [commands] connection throws(RedisError) in try connection.pipeline(commands) }
         for reply in replies { _ = try reply.checked() }
         state.withLock { state in
-            state.redelivered += redelivered
             state.deadLettered += dead.count
             state.acknowledged += replies.last?.integer ?? 0
         }
@@ -394,7 +394,7 @@ public final class RedisEventSource: PatternEventSource {
         state.withLock { state in
             if part == .pubSub { state.pubSubConnected = false } else { state.streamConnected = false }
             state.problem = "\(part.rawValue): \(error)"
-            state.reconnects += 1
+            state.connectionFailures += 1
         }
         await client.disconnect()
         let delay = configuration.backoff.delay(attempt: attempt - 1)

@@ -37,10 +37,29 @@ func eventSourceContract<Source: PatternEventSource>(
         #expect(received.withLock { $0 } == (0..<5).map { #"{"n":\#($0)}"# })
         #expect(attempts.withLock { $0 } == 1)
     }
-    // 3. Cancelling the task ends `run` without an error while it waits for events.
+    // 3. A rejected event is set aside, not delivered again; the events after it still arrive.
     do {
         let source = try await make()
-        let task = Task { try await source.run { _ in } }
+        for body in ["bad", #"{"n":1}"#, #"{"n":2}"#] { try await publish(source, body) }
+        let received = Mutex<[String]>([])
+        let task = Task {
+            try await source.run { batch in
+                received.withLock { $0 += batch.map { String(decoding: $0.body, as: UTF8.self) } }
+                return batch.map { String(decoding: $0.body, as: UTF8.self) == "bad" ? .rejected(reason: "not_json") : .accepted }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while received.withLock({ $0.count }) < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        try await task.value
+        #expect(received.withLock { $0 } == ["bad", #"{"n":1}"#, #"{"n":2}"#])
+        #expect(source.status().connected)
+    }
+    // 4. Cancelling the task ends `run` without an error while it waits for events.
+    do {
+        let source = try await make()
+        let task = Task { try await source.run { _ in [] } }
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()
         try await task.value
@@ -53,7 +72,12 @@ struct HandlerFailure: Error {}
 func deliver<Source: PatternEventSource>(
     from source: Source, until done: @escaping @Sendable () -> Bool, _ handle: @escaping @Sendable ([IncomingEvent]) -> Void
 ) async throws {
-    let task = Task { try await source.run { batch in handle(batch) } }
+    let task = Task {
+        try await source.run { batch in
+            handle(batch)
+            return batch.map { _ in .accepted }
+        }
+    }
     let deadline = ContinuousClock.now + .seconds(10)
     while !done() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
     task.cancel()
