@@ -20,17 +20,26 @@ public final class RedisClient: @unchecked Sendable {
 
     deinit { thread.stop() }
 
-    /// Runs `body` with the connection on the client's thread. A connection error drops the connection.
-    public func withConnection<Result: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result) async throws(RedisError) -> Result {
+    /// Runs `body` with the connection on the client's thread. A connection error drops the connection. With
+    /// `retryStale`, a connection error on a connection opened earlier (the server restarted meanwhile) is retried
+    /// once on a new connection: only for idempotent commands.
+    public func withConnection<Result: Sendable>(
+        retryStale: Bool = false, _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
+    ) async throws(RedisError) -> Result {
         do {
             return try await thread.run { [self] in
-                do {
-                    let connection = try self.connection ?? RedisConnection(endpoint: endpoint, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
-                    self.connection = connection
-                    return try body(connection)
-                } catch let error as RedisError {
-                    if error.isConnectionError { self.connection = nil }
-                    throw error
+                var reused = self.connection != nil
+                while true {
+                    do {
+                        let connection = try self.connection ?? RedisConnection(endpoint: endpoint, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
+                        self.connection = connection
+                        return try body(connection)
+                    } catch let error as RedisError {
+                        guard error.isConnectionError else { throw error }
+                        self.connection = nil
+                        guard retryStale && reused else { throw error }
+                        reused = false
+                    }
                 }
             }
         } catch let error as RedisError {
@@ -40,9 +49,9 @@ public final class RedisClient: @unchecked Sendable {
         }
     }
 
-    /// One command.
-    public func command(_ arguments: [String]) async throws(RedisError) -> RedisReply {
-        try await withConnection { connection throws(RedisError) in try connection.command(arguments).checked() }
+    /// One command; `idempotent` ones are retried once when the connection turned out stale.
+    public func command(_ arguments: [String], idempotent: Bool = false) async throws(RedisError) -> RedisReply {
+        try await withConnection(retryStale: idempotent) { connection throws(RedisError) in try connection.command(arguments).checked() }
     }
 
     /// Drops the connection; the next call opens a new one.
@@ -66,8 +75,8 @@ public final class RedisCommandPool: Sendable {
         clients[next.wrappingAdd(1, ordering: .relaxed).oldValue % clients.count]
     }
 
-    public func command(_ arguments: [String]) async throws(RedisError) -> RedisReply {
-        try await client().command(arguments)
+    public func command(_ arguments: [String], idempotent: Bool = false) async throws(RedisError) -> RedisReply {
+        try await client().command(arguments, idempotent: idempotent)
     }
 }
 

@@ -120,7 +120,13 @@ public final class RedisEventSource: PatternEventSource {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if !configuration.channels.isEmpty { group.addTask { try await self.runPubSub(handler) } }
                 if configuration.stream != nil { group.addTask { try await self.runStream(handler) } }
-                try await group.waitForAll()
+                // The first part to fail (a handler error) stops the other; the group only awaits it, never cancels it.
+                do {
+                    while try await group.next() != nil {}
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
             }
         } catch let failure as HandlerFailure {
             throw failure.underlying

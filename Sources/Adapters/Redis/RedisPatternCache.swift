@@ -2,7 +2,8 @@ public import Domain
 public import Ports
 
 /// The warm-start cache in Redis: one hash, identity → `PatternRecord`. Written in one pipelined round trip per
-/// batch, read back with HSCAN (never KEYS, never one huge HGETALL).
+/// batch (HSET and HDEL are idempotent, so a write on a stale connection is retried once), read back with HSCAN
+/// (never KEYS, never one huge HGETALL).
 public final class RedisPatternCache: PatternCache {
     public let key: String
     private let pool: RedisCommandPool
@@ -19,7 +20,7 @@ public final class RedisPatternCache: PatternCache {
         var unreadable: [String] = []
         var cursor = "0"
         repeat {
-            let reply = try await pool.command(["HSCAN", key, cursor, "COUNT", "1000"])
+            let reply = try await pool.command(["HSCAN", key, cursor, "COUNT", "1000"], idempotent: true)
             guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let flat = parts[1].array else {
                 throw RedisError.protocolViolation("HSCAN: \(reply)")
             }
@@ -59,7 +60,7 @@ public final class RedisPatternCache: PatternCache {
             commands.append([Array("HDEL".utf8), name] + removed[start..<min(start + chunk, removed.count)].map { Array($0.id.utf8) })
             start += chunk
         }
-        let replies = try await pool.client().withConnection { [commands] connection throws(RedisError) in try connection.pipeline(commands) }
+        let replies = try await pool.client().withConnection(retryStale: true) { [commands] connection throws(RedisError) in try connection.pipeline(commands) }
         for reply in replies { _ = try reply.checked() }
     }
 }
@@ -75,7 +76,7 @@ public final class RedisProducerHeartbeat: ProducerHeartbeatSource {
     }
 
     public func lastHeartbeat() async throws -> Double? {
-        let reply = try await pool.command(["GET", key])
+        let reply = try await pool.command(["GET", key], idempotent: true)
         return reply.string.flatMap { Double($0.trimmingCharacters(in: " \n")) }
     }
 }
