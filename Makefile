@@ -1,7 +1,9 @@
 # PatternDesk: the two set-up commands are `make run` and `make test`.
 SWIFT ?= swift
-APT_PACKAGES ?=
-BENCH_PACKAGES ?= hey
+# hiredis links into the binary; the tests also start redis-server and use redis-cli.
+APT_PACKAGES ?= libhiredis-dev
+TEST_PACKAGES ?= libhiredis-dev redis-server redis-tools
+BENCH_PACKAGES ?= hey redis-server redis-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps bench bench-http check-architecture clean
@@ -20,11 +22,10 @@ run: deps
 	$(SWIFT) build -c release --product patterndesk
 	.build/release/patterndesk serve
 
-## The whole test suite, then the layer rules.
-test: deps
-	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
-	$(SWIFT) test --skip-build
-	$(SWIFT) package check-architecture
+## The whole test suite against a real redis-server it starts and stops (scripts/test.sh), then the layer rules.
+test:
+	$(call apt_install,$(TEST_PACKAGES))
+	SWIFT=$(SWIFT) bash scripts/test.sh
 
 check-architecture:
 	$(SWIFT) package check-architecture

@@ -6,7 +6,7 @@ import PackagePlugin
 /// - Domain: Foundation at most.
 /// - Ports: Domain and Foundation.
 /// - Adapters (targets under `Sources/Adapters/`): Domain, Ports, the standard library's system modules, and the
-///   products the target itself declares (its technology). Never App, never another adapter.
+///   products and system-library targets the target itself declares (its technology). Never App, never another adapter.
 /// - App and test targets: anything they declare.
 @main
 struct CheckArchitecture: CommandPlugin {
@@ -39,7 +39,12 @@ struct CheckArchitecture: CommandPlugin {
         default:
             var allowed = Self.system.union(["Domain", "Ports"])
             for dependency in target.dependencies {
-                if case .product(let product) = dependency { allowed.formUnion(product.targets.map(\.name)) }
+                switch dependency {
+                case .product(let product): allowed.formUnion(product.targets.map(\.name))
+                // A C library wrapped by a system-library target (CHiredis) is the adapter's technology too.
+                case .target(let dependency as SystemLibraryTarget): allowed.insert(dependency.name)
+                default: break
+                }
             }
             return allowed
         }
