@@ -6,7 +6,7 @@ TEST_PACKAGES ?= libhiredis-dev redis-server redis-tools
 BENCH_PACKAGES ?= hey redis-server redis-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps bench bench-http check-architecture clean
+.PHONY: run test deps bench bench-http bench-ingest check-architecture clean
 
 ## Installs the Debian packages named in $(1) that are missing.
 define apt_install
@@ -40,6 +40,16 @@ bench-http:
 	$(call apt_install,$(BENCH_PACKAGES))
 	$(SWIFT) build -c release --product patterndesk
 	bash scripts/bench-http.sh
+
+## Redis ingest: in-process apply latency, sustained stream ingest vs redis-benchmark XADD, visibility latency at
+## 5,000 events/s, and the kill -9 crash test 5 times.
+bench-ingest:
+	$(call apt_install,$(BENCH_PACKAGES) libhiredis-dev)
+	$(SWIFT) build -c release --product patterndesk
+	.build/release/patterndesk bench-apply
+	python3 -c "import redis" 2>/dev/null || python3 -m pip install -q redis
+	python3 scripts/bench_ingest.py
+	PATTERNDESK_BIN=$(CURDIR)/.build/release/patterndesk python3 tests/blackbox/crash_test.py --runs 5 --events 20000
 
 clean:
 	rm -rf .build

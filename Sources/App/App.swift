@@ -20,6 +20,8 @@ struct PatternDesk {
             try await runService(reader: reader)
         case "bench":
             try IndexBenchmark(reader: reader).run()
+        case "bench-apply":
+            try ApplyBenchmark(reader: reader).run()
         case "publish":
             do {
                 try await PublishCommand(reader: reader).run()
@@ -56,6 +58,7 @@ struct PatternDesk {
     static let usage = """
         usage: patterndesk [serve] [--http-host H] [--http-port P] [--demo-rate N] [--demo-enabled false] [--log-level L]
                                    [--redis-url redis://host:port/db] [--redis-stream S] [--redis-channels a,b] …
+               patterndesk bench-apply [--bench-events N] [--bench-batch N]
                patterndesk publish --redis-url URL (--publish-channel C | --publish-stream S) [--publish-file F] [--publish-rate N]
                patterndesk bench [--bench-sizes 10000,100000,1000000] [--bench-queries N] [--bench-seed S]
         Every flag can also be set in the environment: HTTP_PORT, DEMO_RATE, LOG_LEVEL, …
