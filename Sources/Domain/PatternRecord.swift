@@ -4,37 +4,57 @@ public enum PatternRecord {
     /// The record format; a reader skips records of another version.
     public static let version = 1
 
-    public static func encode(_ pattern: Pattern) -> String {
-        var members: [(key: String, value: JSONValue)] = [
-            ("v", .number(Double(version))),
-            ("symbol", .string(pattern.symbol)),
-            ("pattern_type", .string(pattern.patternType)),
-            ("raw_name", .string(pattern.rawName)),
-            ("tier", .string(pattern.tier.name)),
-            ("confidence", .number(pattern.confidence)),
-            ("detected_at", .number(Double(pattern.detectedAt))),
-            ("expires_at", .number(Double(pattern.expiresAt))),
-            ("source", .string(pattern.source)),
-        ]
-        func optional(_ key: String, _ value: Double?) {
-            if let value { members.append((key, .number(value))) }
+    public static func encode(_ pattern: Pattern) -> String { String(decoding: encodeBytes(pattern), as: UTF8.self) }
+
+    /// The record as UTF-8 JSON, written field by field (no intermediate tree).
+    public static func encodeBytes(_ pattern: Pattern) -> [UInt8] {
+        var writer = JSONBytesWriter(capacity: 256)
+        writer.beginObject()
+        writer.key("v")
+        writer.integer(Int64(version))
+        writer.key("symbol")
+        writer.string(pattern.symbol)
+        writer.key("pattern_type")
+        writer.string(pattern.patternType)
+        writer.key("raw_name")
+        writer.string(pattern.rawName)
+        writer.key("tier")
+        writer.string(pattern.tier.name)
+        writer.key("confidence")
+        writer.number(pattern.confidence)
+        writer.key("detected_at")
+        writer.integer(pattern.detectedAt)
+        writer.key("expires_at")
+        writer.integer(pattern.expiresAt)
+        writer.key("source")
+        writer.string(pattern.source)
+        for (key, value) in [
+            ("price", pattern.price), ("change_percent", pattern.changePercent), ("relative_strength", pattern.relativeStrength),
+            ("relative_volume", pattern.relativeVolume), ("rsi", pattern.rsi),
+        ] {
+            if let value {
+                writer.key(key)
+                writer.number(value)
+            }
         }
-        optional("price", pattern.price)
-        optional("change_percent", pattern.changePercent)
-        optional("relative_strength", pattern.relativeStrength)
-        optional("relative_volume", pattern.relativeVolume)
-        optional("rsi", pattern.rsi)
-        if let sector = pattern.sector { members.append(("sector", .string(sector))) }
+        if let sector = pattern.sector {
+            writer.key("sector")
+            writer.string(sector)
+        }
         if !pattern.extras.isEmpty {
-            members.append(
-                ("extras", .object(pattern.extras.map { extra in
-                    switch extra.value {
-                    case .number(let number): (extra.name, .number(number))
-                    case .text(let text): (extra.name, .string(text))
-                    }
-                })))
+            writer.key("extras")
+            writer.beginObject()
+            for extra in pattern.extras {
+                writer.key(extra.name)
+                switch extra.value {
+                case .number(let number): writer.number(number)
+                case .text(let text): writer.string(text)
+                }
+            }
+            writer.endObject()
         }
-        return JSONValue.object(members).serialized()
+        writer.endObject()
+        return writer.bytes
     }
 
     /// The pattern in `record`, or nil when it is not a record of this version.

@@ -15,6 +15,7 @@ public enum RedisReply: Sendable, Equatable {
         case .bulk(let bytes): String(decoding: bytes, as: UTF8.self)
         case .status(let text): text
         case .integer(let value): String(value)
+        case .error(let message): message
         default: nil
         }
     }
@@ -93,6 +94,18 @@ public final class RedisConnection {
     public func command(bytes arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
         try append(arguments)
         return try reply()
+    }
+
+    /// Sends one command and hands its raw hiredis reply to `parse` (hot paths that skip `RedisReply`). An error
+    /// reply throws `.server`.
+    func command<Result>(bytes arguments: [[UInt8]], parse: (UnsafeMutablePointer<redisReply>) -> Result) throws(RedisError) -> Result {
+        try append(arguments)
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw .connection(Self.errorString(context)) }
+        defer { freeReplyObject(raw) }
+        let reply = raw.assumingMemoryBound(to: redisReply.self)
+        if Int32(reply.pointee.type) == REDIS_REPLY_ERROR { throw .server(Self.convert(reply).string ?? "error") }
+        return parse(reply)
     }
 
     /// Sends all commands in one write and reads their replies in order.

@@ -54,6 +54,8 @@ public final class RedisEventSource: PatternEventSource {
     private let logger: Logger
     private let subscriber: RedisClient
     private let consumer: RedisClient
+    /// Acknowledgements, dead letters and lag queries, beside the consumer's blocking reads.
+    private let acker: RedisClient
     private let gate = AsyncGate()
     private let state = Mutex(State())
 
@@ -89,6 +91,7 @@ public final class RedisEventSource: PatternEventSource {
         subscriber = RedisClient(endpoint: endpoint, name: "redis-subscriber", ioTimeout: .seconds(30))
         consumer = RedisClient(
             endpoint: endpoint, name: "redis-stream", ioTimeout: .milliseconds(Int64(configuration.blockMillis) + 10_000))
+        acker = RedisClient(endpoint: endpoint, name: "redis-stream-ack")
     }
 
     public func status() -> EventSourceStatus {
@@ -187,27 +190,49 @@ public final class RedisEventSource: PatternEventSource {
         var attempt = 0
         var lastClaim: ContinuousClock.Instant?
         var lastLag: ContinuousClock.Instant?
+        // The next batch, read on the consumer connection while the current one is applied (acknowledgements and lag
+        // queries use the acker connection, so they never wait behind a blocking read). Entries of a read-ahead that
+        // is abandoned stay pending in this consumer's name and are re-read from `0` by the next run.
+        var readAhead: Task<[StreamEntry], any Error>?
+        defer { readAhead?.cancel() }
         while !Task.isCancelled {
             do {
                 try await createGroup(stream)
                 markConnected(.stream)
                 while !Task.isCancelled {
                     if lastClaim.map({ ContinuousClock.now - $0 >= configuration.claimInterval }) ?? true {
+                        if let early = readAhead {
+                            readAhead = nil
+                            let entries = try await early.value
+                            if !entries.isEmpty { try await process(entries, from: stream, redeliveries: false, handler) }
+                        }
                         try await claimStaleEntries(stream, handler)
                         try await drainOwnPending(stream, handler)
                         lastClaim = .now
                     }
-                    let entries = try await readNew(stream)
+                    let entries: [StreamEntry]
+                    if let next = readAhead {
+                        readAhead = nil
+                        entries = try await next.value
+                    } else {
+                        entries = try await readNew(stream)
+                    }
                     attempt = 0
-                    if !entries.isEmpty { try await process(entries, from: stream, redeliveries: false, handler) }
+                    if !entries.isEmpty {
+                        readAhead = Task { try await self.readNew(stream) }
+                        try await process(entries, from: stream, redeliveries: false, handler)
+                    }
                     if lastLag.map({ ContinuousClock.now - $0 >= .milliseconds(250) }) ?? true {
                         try await refreshLag(stream)
                         lastLag = .now
                     }
                 }
             } catch let error as RedisError {
+                readAhead?.cancel()
+                readAhead = nil
                 attempt += 1
                 await lost(.stream, client: consumer, error: error, attempt: attempt)
+                await acker.disconnect()
                 // Redis may have restarted; take over pending entries and re-read our own before new ones.
                 lastClaim = nil
             }
@@ -223,13 +248,13 @@ public final class RedisEventSource: PatternEventSource {
 
     /// New entries for this consumer, waiting up to `blockMillis`.
     private func readNew(_ stream: String) async throws(RedisError) -> [StreamEntry] {
-        let reply = try await consumer.withConnection { [configuration] connection throws(RedisError) in
-            try connection.command([
-                "XREADGROUP", "GROUP", configuration.group, configuration.consumer, "COUNT", String(configuration.batchSize),
-                "BLOCK", String(configuration.blockMillis), "STREAMS", stream, ">",
-            ]).checked()
+        let command = [
+            "XREADGROUP", "GROUP", configuration.group, configuration.consumer, "COUNT", String(configuration.batchSize),
+            "BLOCK", String(configuration.blockMillis), "STREAMS", stream, ">",
+        ].map { Array($0.utf8) }
+        return try await consumer.withConnection { connection throws(RedisError) in
+            try connection.command(bytes: command, parse: StreamEntry.entries(xreadgroup:))
         }
-        return Self.streamEntries(reply)
     }
 
     /// Entries this consumer received before and never acknowledged (a crash, a failed handler).
@@ -317,7 +342,7 @@ public final class RedisEventSource: PatternEventSource {
             }
         }
         commands.append((["XACK", stream, configuration.group] + entries.map(\.id)).map { Array($0.utf8) })
-        let replies = try await consumer.withConnection { [commands] connection throws(RedisError) in try connection.pipeline(commands) }
+        let replies = try await acker.withConnection { [commands] connection throws(RedisError) in try connection.pipeline(commands) }
         for reply in replies { _ = try reply.checked() }
         state.withLock { state in
             state.deadLettered += dead.count
@@ -347,7 +372,7 @@ public final class RedisEventSource: PatternEventSource {
     }
 
     private func refreshLag(_ stream: String) async throws(RedisError) {
-        let reply = try await consumer.withConnection { connection throws(RedisError) in
+        let reply = try await acker.withConnection { connection throws(RedisError) in
             try connection.command(["XINFO", "GROUPS", stream]).checked()
         }
         for group in reply.array ?? [] {

@@ -50,7 +50,7 @@ public final class RedisPatternCache: PatternCache {
             command.reserveCapacity(2 + slice.count * 2)
             for pattern in slice {
                 command.append(Array(pattern.key.id.utf8))
-                command.append(Array(PatternRecord.encode(pattern).utf8))
+                command.append(PatternRecord.encodeBytes(pattern))
             }
             commands.append(command)
             start += chunk
