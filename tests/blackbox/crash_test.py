@@ -15,7 +15,7 @@ from harness import STREAM, RedisServer, Service, identity, wait_for  # noqa: E4
 import json  # noqa: E402
 
 
-def run_once(events=20_000, rate=8_000, kill_after=0.4, log=print):
+def run_once(events=20_000, rate=30_000, kill_after=0.4, log=print):
     server = RedisServer().start()
     service = Service(server.url, "--redis-batch", "500").start()
     client = server.client()

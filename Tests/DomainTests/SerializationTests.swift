@@ -1,0 +1,42 @@
+import Domain
+import Testing
+
+@Suite struct JSONAndRecordSerialization {
+    /// A random JSON document: nested objects and arrays, escapes, control characters, non-ASCII, extreme numbers.
+    static func randomValue(_ random: inout SplitMix64, depth: Int = 0) -> JSONValue {
+        let pieces = ["a", "\"", "\\", "\n", "\t", "\u{01}", "\u{1F}", "é", "😀", "</script>", " ", "x y"]
+        func text() -> String { (0..<Int(random.next() % 6)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined() }
+        switch random.next() % (depth > 3 ? 4 : 6) {
+        case 0: return .null
+        case 1: return .bool(random.next() % 2 == 0)
+        case 2:
+            let numbers: [Double] = [0, -0.5, 1e-7, 123_456_789_012, 0.1 + 0.2, 1.7976931348623157e308, -42, 5e-324]
+            return .number(numbers[Int(random.next() % UInt64(numbers.count))])
+        case 3: return .string(text())
+        case 4: return .array((0..<Int(random.next() % 4)).map { _ in randomValue(&random, depth: depth + 1) })
+        default: return .object((0..<Int(random.next() % 4)).map { _ in (text(), randomValue(&random, depth: depth + 1)) })
+        }
+    }
+
+    @Test func `serialised JSON parses back to the same value`() throws {
+        var random = SplitMix64(seed: 11)
+        for _ in 0..<2000 {
+            let value = Self.randomValue(&random)
+            #expect(try JSONParser.parse(value.serializedBytes()) == value, "\(value.serialized())")
+        }
+        #expect(JSONValue.number(.nan).serialized() == "null")
+        #expect(JSONValue.object([("k", .string("\u{01}\"\\"))]).serialized() == #"{"k":"\u0001\"\\"}"#)
+    }
+
+    @Test func `a pattern record round-trips every field and rejects other versions`() throws {
+        let now: EpochMillis = 1_725_456_789_123
+        let pattern = Pattern(
+            symbol: "BRK.B", patternType: "Bull_Flag", rawName: "BullFlag", tier: .dailyIntraday, confidence: 0.1 + 0.2,
+            detectedAt: now, expiresAt: now + 1, price: 1e-9, changePercent: -0.0, relativeStrength: nil, relativeVolume: 2,
+            rsi: nil, extras: [("note", .text("a \"quoted\"\nline")), ("level", .number(-3.5))], sector: nil, source: "TickStockPL")
+        #expect(PatternRecord.decode(PatternRecord.encodeBytes(pattern)) == pattern)
+        #expect(PatternRecord.encode(pattern) == String(decoding: PatternRecord.encodeBytes(pattern), as: UTF8.self))
+        #expect(PatternRecord.decode(Array(#"{"v":2,"symbol":"A"}"#.utf8)) == nil)
+        #expect(PatternRecord.decode(Array("not json".utf8)) == nil)
+    }
+}
