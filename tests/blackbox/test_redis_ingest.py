@@ -236,3 +236,33 @@ def test_kill_minus_nine_mid_stream_loses_and_duplicates_nothing():
     result = crash_test.run_once(events=20_000)
     assert result["missing"] == 0 and result["extra"] == 0 and result["duplicates"] == 0
     assert result["indexed"] == result["published"] == 20_000
+
+
+def test_publish_command_plays_the_producer_and_REDIS_URL_configures_the_service(redis_server, tmp_path):
+    import os
+    import subprocess
+
+    from harness import BIN
+
+    env = dict(os.environ, REDIS_URL=redis_server.url)
+    service = Service("redis://127.0.0.1:1")  # the flag is overridden below: only the environment names Redis
+    service.redis_url = None
+    service.proc = subprocess.Popen(
+        [BIN, "serve", "--http-port", str(service.port), "--redis-consumer", "env", "--log-level", "info"],
+        env=env, stdout=service.log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: service.get("/health/ready", expect=None)[0] == 200, what="readiness")
+        lines = tmp_path / "events.jsonl"
+        lines.write_text("\n".join(json.dumps(flat_event(s)) for s in ["AAPL", "MSFT"]) + "\n\nnot json\n")
+        subprocess.run([BIN, "publish", "--redis-url", redis_server.url, "--publish-stream", STREAM, "--publish-file", str(lines)],
+                       check=True, capture_output=True)
+        subprocess.run([BIN, "publish", "--redis-url", redis_server.url, "--publish-channel", "tickstock.events.patterns.combo"],
+                       input=json.dumps(flat_event("NVDA")).encode(), check=True, capture_output=True)
+        assert find(service, "AAPL")["tier"] == "daily" and find(service, "MSFT")
+        assert find(service, "NVDA")["tier"] == "combo"
+        wait_for(lambda: len(redis_server.client().xrange(STREAM + ":dead")) == 1, what="the bad line dead-lettered")
+        assert f"127.0.0.1:{redis_server.port}" in service.logs()
+        bad = subprocess.run([BIN, "publish", "--redis-url", redis_server.url], capture_output=True)
+        assert bad.returncode != 0 and b"publish.channel" in bad.stderr
+    finally:
+        service.stop()
