@@ -60,7 +60,7 @@ func makeDependencies<Clock: WallClock>(
             store: InMemoryPatternStore(), clock: clock, catalog: catalog, source: source, demoSource: source, cache: nil,
             heartbeat: nil, configuration: configuration)
     }
-    let endpoint = try redis.endpoint
+    let endpoint = redis.endpoint
     let pool = RedisCommandPool(endpoint: endpoint, size: 2)
     logger.info(
         "redis ingestion configured",

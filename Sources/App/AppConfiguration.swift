@@ -38,9 +38,8 @@ struct AppConfiguration: Sendable, Equatable {
 
     /// The Redis transport, when `redis.url` is set.
     struct Redis: Sendable, Equatable {
-        var url: String
-        var password: String?
-        var database: Int?
+        /// From `redis.url`, with `redis.password` and `redis.db` applied.
+        var endpoint: RedisEndpoint
         var channels = RedisEventSourceConfiguration.defaultChannels
         var stream: String? = "tickstock:stream:patterns"
         var group = "patterndesk"
@@ -53,15 +52,6 @@ struct AppConfiguration: Sendable, Equatable {
         var groupStart = "0"
         var cacheKey: String? = "patterndesk:patterns"
         var heartbeatKey = "tickstock:producer:heartbeat"
-
-        var endpoint: RedisEndpoint {
-            get throws {
-                var endpoint = try RedisEndpoint(url: url)
-                if let password { endpoint.password = password }
-                if let database { endpoint.database = database }
-                return endpoint
-            }
-        }
 
         var source: RedisEventSourceConfiguration {
             var source = RedisEventSourceConfiguration()
@@ -114,14 +104,15 @@ struct AppConfiguration: Sendable, Equatable {
     }
 
     private static func redis(url: String, reader: ConfigReader, httpPort: Int) throws -> Redis {
-        var redis = Redis(url: url)
+        var endpoint: RedisEndpoint
         do {
-            _ = try RedisEndpoint(url: url)
+            endpoint = try RedisEndpoint(url: url)
         } catch {
             throw Invalid.value(key: "redis.url", rule: "a redis:// URL (\(error))")
         }
-        redis.password = reader.string(forKey: "redis.password")
-        redis.database = reader.int(forKey: "redis.db")
+        if let password = reader.string(forKey: "redis.password") { endpoint.password = password }
+        if let database = reader.int(forKey: "redis.db") { endpoint.database = database }
+        var redis = Redis(endpoint: endpoint)
         if let channels = reader.string(forKey: "redis.channels") {
             redis.channels = channels.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
         }

@@ -165,7 +165,7 @@ struct HeartbeatMonitor<Clock: WallClock>: Service {
 
     func run() async throws {
         var last = ProducerStatus.unknown
-        repeat {
+        func check() async {
             let status: ProducerStatus
             do {
                 status = ProducerStatus(heartbeatSeconds: try await heartbeat.lastHeartbeat(), now: clock.now())
@@ -175,7 +175,9 @@ struct HeartbeatMonitor<Clock: WallClock>: Service {
             state.producer(status)
             if status.state != last.state { logger.info("producer \(status.state.rawValue)") }
             last = status
-        } while await AsyncTimerSequence(interval: interval).cancelOnGracefulShutdown().first(where: { true }) != nil
+        }
+        await check()
+        for await _ in AsyncTimerSequence(interval: interval).cancelOnGracefulShutdown() { await check() }
     }
 }
 

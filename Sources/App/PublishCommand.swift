@@ -65,7 +65,7 @@ struct PublishCommand {
             if pending.count >= perChunk { try await flush() }
         }
         try await flush()
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        let seconds = IndexBenchmark.seconds(ContinuousClock.now - started)
         FileHandle.standardError.write(
             Data("published \(sent) events to \(channel.map { "channel \($0)" } ?? "stream \(stream ?? "")") at \(endpoint) in \(String(format: "%.2f", seconds)) s\n".utf8))
     }

@@ -8,52 +8,35 @@ public enum PatternRecord {
 
     /// The record as UTF-8 JSON, written field by field (no intermediate tree).
     public static func encodeBytes(_ pattern: Pattern) -> [UInt8] {
-        var writer = JSONBytesWriter(capacity: 256)
-        writer.beginObject()
-        writer.key("v")
-        writer.integer(Int64(version))
-        writer.key("symbol")
-        writer.string(pattern.symbol)
-        writer.key("pattern_type")
-        writer.string(pattern.patternType)
-        writer.key("raw_name")
-        writer.string(pattern.rawName)
-        writer.key("tier")
-        writer.string(pattern.tier.name)
-        writer.key("confidence")
-        writer.number(pattern.confidence)
-        writer.key("detected_at")
-        writer.integer(pattern.detectedAt)
-        writer.key("expires_at")
-        writer.integer(pattern.expiresAt)
-        writer.key("source")
-        writer.string(pattern.source)
-        for (key, value) in [
-            ("price", pattern.price), ("change_percent", pattern.changePercent), ("relative_strength", pattern.relativeStrength),
-            ("relative_volume", pattern.relativeVolume), ("rsi", pattern.rsi),
-        ] {
-            if let value {
-                writer.key(key)
-                writer.number(value)
-            }
-        }
-        if let sector = pattern.sector {
-            writer.key("sector")
-            writer.string(sector)
-        }
-        if !pattern.extras.isEmpty {
-            writer.key("extras")
-            writer.beginObject()
-            for extra in pattern.extras {
-                writer.key(extra.name)
-                switch extra.value {
-                case .number(let number): writer.number(number)
-                case .text(let text): writer.string(text)
+        var writer = JSONWriter(capacity: 256)
+        writer.object { w in
+            w.field("v", version)
+            w.field("symbol", pattern.symbol)
+            w.field("pattern_type", pattern.patternType)
+            w.field("raw_name", pattern.rawName)
+            w.field("tier", pattern.tier.name)
+            w.field("confidence", pattern.confidence)
+            w.field("detected_at", pattern.detectedAt)
+            w.field("expires_at", pattern.expiresAt)
+            w.field("source", pattern.source)
+            let optionals = [
+                ("price", pattern.price), ("change_percent", pattern.changePercent),
+                ("relative_strength", pattern.relativeStrength), ("relative_volume", pattern.relativeVolume), ("rsi", pattern.rsi),
+            ]
+            for case (let key, let value?) in optionals { w.field(key, value) }
+            if let sector = pattern.sector { w.field("sector", sector) }
+            if !pattern.extras.isEmpty {
+                w.key("extras")
+                w.object { extras in
+                    for extra in pattern.extras {
+                        switch extra.value {
+                        case .number(let number): extras.field(extra.name, number)
+                        case .text(let text): extras.field(extra.name, text)
+                        }
+                    }
                 }
             }
-            writer.endObject()
         }
-        writer.endObject()
         return writer.bytes
     }
 

@@ -1,3 +1,4 @@
+import Domain
 public import Hummingbird
 
 /// What `/health/ready` reports: each dependency's state, and whether the service should take traffic.

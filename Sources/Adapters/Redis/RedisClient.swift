@@ -90,8 +90,6 @@ public struct Backoff: Sendable {
     }
 
     public func delay(attempt: Int) -> Duration {
-        let ceiling = min(cap, base * Int(1 << min(attempt, 20)))
-        let millis = Double(ceiling.components.seconds) * 1000 + Double(ceiling.components.attoseconds) / 1e15
-        return .milliseconds(Int64(Double.random(in: (millis / 2)...max(millis / 2, millis))))
+        min(cap, base * (1 << min(attempt, 20))) * Double.random(in: 0.5...1)
     }
 }

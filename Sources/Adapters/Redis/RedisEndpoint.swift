@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a Redis server is and how to log in: parsed from `redis://[user:password@]host[:port][/db]`.
 public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var host: String
@@ -66,17 +68,6 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(host):\(port)/\(database)" }
 
     private static func percentDecoded(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
-            {
-                bytes.append(value)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(text).removingPercentEncoding ?? String(text)
     }
 }

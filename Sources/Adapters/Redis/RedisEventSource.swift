@@ -248,10 +248,13 @@ public final class RedisEventSource: PatternEventSource {
 
     /// New entries for this consumer, waiting up to `blockMillis`.
     private func readNew(_ stream: String) async throws(RedisError) -> [StreamEntry] {
-        let command = [
-            "XREADGROUP", "GROUP", configuration.group, configuration.consumer, "COUNT", String(configuration.batchSize),
-            "BLOCK", String(configuration.blockMillis), "STREAMS", stream, ">",
-        ].map { Array($0.utf8) }
+        try await readGroup(stream, after: ">", block: true)
+    }
+
+    /// XREADGROUP from `id` (`>` for new entries, an id for this consumer's pending ones).
+    private func readGroup(_ stream: String, after id: String, block: Bool) async throws(RedisError) -> [StreamEntry] {
+        let command = (["XREADGROUP", "GROUP", configuration.group, configuration.consumer, "COUNT", String(configuration.batchSize)]
+            + (block ? ["BLOCK", String(configuration.blockMillis)] : []) + ["STREAMS", stream, id]).map { Array($0.utf8) }
         return try await consumer.withConnection { connection throws(RedisError) in
             try connection.command(bytes: command, parse: StreamEntry.entries(xreadgroup:))
         }
@@ -261,13 +264,7 @@ public final class RedisEventSource: PatternEventSource {
     private func drainOwnPending(_ stream: String, _ handler: @escaping EventBatchHandler) async throws {
         var start = "0"
         while !Task.isCancelled {
-            let reply = try await consumer.withConnection { [configuration, start] connection throws(RedisError) in
-                try connection.command([
-                    "XREADGROUP", "GROUP", configuration.group, configuration.consumer, "COUNT", String(configuration.batchSize),
-                    "STREAMS", stream, start,
-                ]).checked()
-            }
-            let entries = Self.streamEntries(reply)
+            let entries = try await readGroup(stream, after: start, block: false)
             guard let last = entries.last else { return }
             try await process(entries, from: stream, redeliveries: true, handler)
             start = last.id
@@ -278,18 +275,15 @@ public final class RedisEventSource: PatternEventSource {
     private func claimStaleEntries(_ stream: String, _ handler: @escaping EventBatchHandler) async throws {
         var cursor = "0-0"
         repeat {
-            let position = cursor
-            let reply = try await consumer.withConnection { [configuration] connection throws(RedisError) in
-                try connection.command([
-                    "XAUTOCLAIM", stream, configuration.group, configuration.consumer, String(configuration.claimMinIdleMillis),
-                    position, "COUNT", String(configuration.batchSize),
-                ]).checked()
+            let command = [
+                "XAUTOCLAIM", stream, configuration.group, configuration.consumer, String(configuration.claimMinIdleMillis), cursor,
+                "COUNT", String(configuration.batchSize),
+            ].map { Array($0.utf8) }
+            let claimed = try await consumer.withConnection { connection throws(RedisError) in
+                try connection.command(bytes: command, parse: StreamEntry.entries(xautoclaim:))
             }
-            guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
-                throw RedisError.protocolViolation("XAUTOCLAIM: \(reply)")
-            }
+            guard let (next, entries) = claimed else { throw RedisError.protocolViolation("XAUTOCLAIM reply") }
             cursor = next
-            let entries = StreamEntry.entries(parts[1])
             if !entries.isEmpty {
                 state.withLock { $0.claimed += entries.count }
                 logger.info("claimed stale stream entries", metadata: ["redis.entries": "\(entries.count)"])
@@ -391,10 +385,6 @@ public final class RedisEventSource: PatternEventSource {
         }
     }
 
-    private static func streamEntries(_ reply: RedisReply) -> [StreamEntry] {
-        guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else { return [] }
-        return StreamEntry.entries(first[1])
-    }
 
     // MARK: Shared
 
@@ -431,7 +421,7 @@ public final class RedisEventSource: PatternEventSource {
         let delay = configuration.backoff.delay(attempt: attempt - 1)
         logger.warning(
             "redis unavailable; retrying",
-            metadata: ["redis.part": "\(part.rawValue)", "error": "\(error)", "retry.in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+            metadata: ["redis.part": "\(part.rawValue)", "error": "\(error)", "retry.in": "\(delay)"])
         try? await Task.sleep(for: delay)
     }
 }

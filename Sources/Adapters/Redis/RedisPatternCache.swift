@@ -1,4 +1,5 @@
 public import Domain
+import Foundation
 public import Ports
 
 /// The warm-start cache in Redis: one hash, identity → `PatternRecord`. Written in one pipelined round trip per
@@ -77,15 +78,6 @@ public final class RedisProducerHeartbeat: ProducerHeartbeatSource {
 
     public func lastHeartbeat() async throws -> Double? {
         let reply = try await pool.command(["GET", key], idempotent: true)
-        return reply.string.flatMap { Double($0.trimmingCharacters(in: " \n")) }
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var text = Substring(self)
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
+        return reply.string.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }

@@ -43,24 +43,34 @@ public struct StreamEntry: Sendable, Equatable {
 
     private static let envelopeFields: Set<String> = ["data", "event", "payload"]
 
-    /// The entries of a raw XREADGROUP reply for one stream (`[[stream, [[id, [field, value, …]], …]]]`, or nil),
-    /// read straight from hiredis's reply objects.
+    /// The entries of an XREADGROUP reply for one stream (`[[stream, [[id, [field, value, …]], …]]]`, or nil), read
+    /// straight from hiredis's reply objects.
     static func entries(xreadgroup reply: UnsafeMutablePointer<redisReply>) -> [StreamEntry] {
         guard Int32(reply.pointee.type) == REDIS_REPLY_ARRAY, reply.pointee.elements > 0, let stream = reply.pointee.element[0],
-            stream.pointee.elements == 2, let list = stream.pointee.element[1], Int32(list.pointee.type) == REDIS_REPLY_ARRAY
+            stream.pointee.elements == 2, let list = stream.pointee.element[1]
         else { return [] }
-        func bytes(_ item: UnsafeMutablePointer<redisReply>) -> [UInt8] {
-            item.pointee.len == 0 ? [] : Array(UnsafeRawBufferPointer(start: item.pointee.str, count: item.pointee.len))
-        }
+        return entries(list: list)
+    }
+
+    /// The next cursor and the claimed entries of an XAUTOCLAIM reply (`[cursor, [entries], [deleted ids]]`).
+    static func entries(xautoclaim reply: UnsafeMutablePointer<redisReply>) -> (cursor: String, entries: [StreamEntry])? {
+        guard Int32(reply.pointee.type) == REDIS_REPLY_ARRAY, reply.pointee.elements >= 2, let cursor = reply.pointee.element[0],
+            let list = reply.pointee.element[1]
+        else { return nil }
+        return (string(cursor), entries(list: list))
+    }
+
+    /// `[[id, [field, value, …] or nil], …]`.
+    private static func entries(list: UnsafeMutablePointer<redisReply>) -> [StreamEntry] {
+        guard Int32(list.pointee.type) == REDIS_REPLY_ARRAY else { return [] }
         var entries: [StreamEntry] = []
         entries.reserveCapacity(list.pointee.elements)
         for index in 0..<list.pointee.elements {
             guard let entry = list.pointee.element[index], entry.pointee.elements == 2, let id = entry.pointee.element[0],
                 let flat = entry.pointee.element[1]
             else { continue }
-            let identifier = String(decoding: UnsafeRawBufferPointer(start: id.pointee.str, count: id.pointee.len), as: UTF8.self)
             guard Int32(flat.pointee.type) == REDIS_REPLY_ARRAY else {
-                entries.append(StreamEntry(id: identifier, fields: nil))
+                entries.append(StreamEntry(id: string(id), fields: nil))
                 continue
             }
             var fields: [(name: String, value: [UInt8])] = []
@@ -68,28 +78,20 @@ public struct StreamEntry: Sendable, Equatable {
             var position = 0
             while position + 1 < flat.pointee.elements {
                 if let name = flat.pointee.element[position], let value = flat.pointee.element[position + 1] {
-                    fields.append((String(decoding: UnsafeRawBufferPointer(start: name.pointee.str, count: name.pointee.len), as: UTF8.self), bytes(value)))
+                    fields.append((string(name), value.pointee.len == 0 ? [] : Array(bytes(value))))
                 }
                 position += 2
             }
-            entries.append(StreamEntry(id: identifier, fields: fields))
+            entries.append(StreamEntry(id: string(id), fields: fields))
         }
         return entries
     }
 
-    /// Parses the entries of an XREADGROUP / XRANGE / XAUTOCLAIM reply.
-    static func entries(_ reply: RedisReply) -> [StreamEntry] {
-        (reply.array ?? []).compactMap { entry in
-            guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
-            guard let flat = parts[1].array else { return StreamEntry(id: id, fields: nil) }
-            var fields: [(name: String, value: [UInt8])] = []
-            fields.reserveCapacity(flat.count / 2)
-            var index = 0
-            while index + 1 < flat.count {
-                if let name = flat[index].string, case .bulk(let value) = flat[index + 1] { fields.append((name, value)) }
-                index += 2
-            }
-            return StreamEntry(id: id, fields: fields)
-        }
+    private static func bytes(_ item: UnsafeMutablePointer<redisReply>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: item.pointee.str, count: item.pointee.len)
+    }
+
+    private static func string(_ item: UnsafeMutablePointer<redisReply>) -> String {
+        String(decoding: bytes(item), as: UTF8.self)
     }
 }

@@ -1,14 +1,13 @@
-public import Hummingbird
-
-/// Writes JSON straight into bytes for the hot responses (scan, tier lists, liveness): no `JSONEncoder`, no
-/// `[String: Any]`, no intermediate strings. Objects and arrays are written in call order; commas are automatic.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+/// Writes compact JSON straight into UTF-8 bytes: the hot HTTP responses (scan, tier lists, liveness), the warm-start
+/// records and `JSONValue.serialized()`. No `JSONEncoder`, no `[String: Any]`, no intermediate strings. Objects and
+/// arrays are written in call order; commas are automatic.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
     private var first = true
 
-    init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
 
-    mutating func object(_ body: (inout JSONWriter) -> Void) {
+    public mutating func object(_ body: (inout JSONWriter) -> Void) {
         separator()
         bytes.append(UInt8(ascii: "{"))
         first = true
@@ -17,7 +16,7 @@ struct JSONWriter {
         first = false
     }
 
-    mutating func array(_ body: (inout JSONWriter) -> Void) {
+    public mutating func array(_ body: (inout JSONWriter) -> Void) {
         separator()
         bytes.append(UInt8(ascii: "["))
         first = true
@@ -27,51 +26,50 @@ struct JSONWriter {
     }
 
     /// Writes `"key":` inside an object; the next value call writes its value.
-    mutating func key(_ key: String) {
+    public mutating func key(_ key: String) {
         separator()
         quoted(key)
         bytes.append(UInt8(ascii: ":"))
         first = true
     }
 
-    mutating func field(_ key: String, _ value: String) {
+    public mutating func field(_ key: String, _ value: String) {
         self.key(key)
         string(value)
     }
-    mutating func field(_ key: String, _ value: String?) {
+    public mutating func field(_ key: String, _ value: String?) {
         self.key(key)
         if let value { string(value) } else { null() }
     }
-    mutating func field(_ key: String, _ value: Double) {
+    public mutating func field(_ key: String, _ value: Double) {
         self.key(key)
         number(value)
     }
-    mutating func field(_ key: String, _ value: Double?) {
+    public mutating func field(_ key: String, _ value: Double?) {
         self.key(key)
         if let value { number(value) } else { null() }
     }
-    mutating func field(_ key: String, _ value: Int) {
+    public mutating func field(_ key: String, _ value: Int) {
         self.key(key)
         integer(value)
     }
-    mutating func field(_ key: String, _ value: Bool) {
+    public mutating func field(_ key: String, _ value: Bool) {
         self.key(key)
-        separator()
-        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+        bool(value)
     }
-    mutating func field(_ key: String, _ values: [String]?) {
+    public mutating func field(_ key: String, _ values: [String]?) {
         self.key(key)
         guard let values else { return null() }
         array { writer in for value in values { writer.string(value) } }
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         separator()
         quoted(value)
     }
 
     /// Finite numbers in Swift's shortest round-trip form (valid JSON); NaN and infinities as `null`.
-    mutating func number(_ value: Double) {
+    public mutating func number(_ value: Double) {
         separator()
         guard value.isFinite else { return bytes.append(contentsOf: "null".utf8) }
         if value == value.rounded(), abs(value) < 1e15 {
@@ -82,12 +80,18 @@ struct JSONWriter {
         }
     }
 
-    mutating func integer(_ value: Int) {
+    public mutating func field(_ key: String, _ value: Int64) {
+        self.key(key)
         separator()
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func null() {
+    public mutating func integer(_ value: Int) {
+        separator()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func null() {
         separator()
         bytes.append(contentsOf: "null".utf8)
     }
@@ -121,9 +125,26 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    func response(status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    public mutating func bool(_ value: Bool) {
+        separator()
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// Any parsed JSON document.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let flag): bool(flag)
+        case .number(let figure): number(figure)
+        case .string(let text): string(text)
+        case .array(let elements): array { writer in for element in elements { writer.value(element) } }
+        case .object(let members):
+            object { writer in
+                for member in members {
+                    writer.key(member.key)
+                    writer.value(member.value)
+                }
+            }
+        }
     }
 }
