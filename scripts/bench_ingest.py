@@ -7,7 +7,7 @@
 3. Visibility latency: a producer XADDs at 5,000 events/s; every 20 ms a probe event is XADDed and
    /api/patterns/scan?symbols=<probe> is polled until it shows; latency = first response that has it - XADD time.
 
-    python3 scripts/bench_ingest.py [--events 300000] [--probes 300] [--runs 3]
+    python3 scripts/bench_ingest.py [--events 300000] [--probes 300] [--runs 3] [--visibility-runs 3]
 """
 import argparse
 import http.client
@@ -151,14 +151,17 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--probes", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--visibility-runs", type=int, default=3)
     args = parser.parse_args()
     runs = [sustained(args.events) for _ in range(args.runs)]
     for n, run in enumerate(runs, 1):
         print(f"sustained run {n}: {run['events_per_s']:,.0f} events/s, {run['cpu_us_per_event']:.1f} µs CPU/event, "
               f"redis-benchmark -P 16 XADD {run['xadd_baseline_per_s']:,.0f}/s, catch-up of {args.events} in {run['total_s']:.1f} s")
     median = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
-    print(f"sustained median: {median('events_per_s'):,.0f} events/s; {median('cpu_us_per_event'):.1f} µs CPU/event; "
-          f"XADD baseline {median('xadd_baseline_per_s'):,.0f}/s; ratio ingest/XADD {median('events_per_s') / median('xadd_baseline_per_s'):.2f}")
-    v = visibility(args.probes)
-    print(f"visibility at {v['producer_rate']:,.0f} events/s: p50 {v['p50_ms']:.2f} ms, p90 {v['p90_ms']:.2f} ms, "
-          f"p99 {v['p99_ms']:.2f} ms, max {v['max_ms']:.2f} ms over {v['probes']} probes")
+    if runs:
+        print(f"sustained median: {median('events_per_s'):,.0f} events/s; {median('cpu_us_per_event'):.1f} µs CPU/event; "
+              f"XADD baseline {median('xadd_baseline_per_s'):,.0f}/s; ratio ingest/XADD {median('events_per_s') / median('xadd_baseline_per_s'):.2f}")
+    for _ in range(args.visibility_runs):
+        v = visibility(args.probes)
+        print(f"visibility at {v['producer_rate']:,.0f} events/s: p50 {v['p50_ms']:.2f} ms, p90 {v['p90_ms']:.2f} ms, "
+              f"p99 {v['p99_ms']:.2f} ms, max {v['max_ms']:.2f} ms over {v['probes']} probes")
