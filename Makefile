@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ## Installs the Debian packages named in $(1) that are missing. A redis-server that the package install started is
 ## stopped again: the tests start their own on free ports.
 define apt_install
-	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	  case " $$missing " in *" redis-server "*) $(SUDO) service redis-server stop >/dev/null 2>&1 || true;; esac; fi
 endef
