@@ -1,11 +1,13 @@
 import Domain
 import HTTP
 import Hummingbird
+import HummingbirdWebSocket
 import InMemory
 import Logging
 import Ports
 import Redis
 import ServiceLifecycle
+import WebSocket
 
 /// The adapters a running PatternDesk is made of, chosen from configuration.
 struct Dependencies<Store: PatternStore, Clock: WallClock>: Sendable {
@@ -20,6 +22,8 @@ struct Dependencies<Store: PatternStore, Clock: WallClock>: Sendable {
     let heartbeat: (any ProducerHeartbeatSource)?
     let configuration: AppConfiguration
     let state: IngestionState
+    /// Real-time delivery over WebSocket.
+    let hub: WebSocketHub
 
     init(
         store: Store, clock: Clock, catalog: Catalog, source: any PatternEventSource, demoSource: InMemoryEventSource?,
@@ -34,12 +38,16 @@ struct Dependencies<Store: PatternStore, Clock: WallClock>: Sendable {
         self.heartbeat = heartbeat
         self.configuration = configuration
         state = IngestionState(warmStartNeeded: cache != nil)
+        // A new epoch per process: sequence numbers restart, so a resume from an earlier run gets `resync`.
+        let epoch = String(UInt64(clock.now()), radix: 36) + "-" + String(UInt32.random(in: .min ... .max), radix: 36)
+        hub = WebSocketHub(catalog: catalog, clock: clock, epoch: epoch, settings: configuration.webSocket)
     }
 
     var normalizer: PatternEventNormalizer { PatternEventNormalizer(catalog: catalog, configuration: configuration.normalizer) }
 
     func ingestion(logger: Logger) -> IngestionService<Store, Clock> {
-        IngestionService(source: source, store: store, clock: clock, normalizer: normalizer, cache: cache, state: state, logger: logger)
+        IngestionService(
+            source: source, store: store, clock: clock, normalizer: normalizer, cache: cache, broadcaster: hub, state: state, logger: logger)
     }
 
     /// What stats, health and readiness show about ingestion.
@@ -93,7 +101,9 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
     let clock = dependencies.clock
     var services: [any Service] = [
         ingestion,
-        ExpirySweeper(store: dependencies.store, clock: clock, cache: dependencies.cache, interval: .seconds(1), logger: logger),
+        ExpirySweeper(
+            store: dependencies.store, clock: clock, cache: dependencies.cache, broadcaster: dependencies.hub, interval: .seconds(1),
+            logger: logger),
     ]
     if let heartbeat = dependencies.heartbeat {
         services.append(HeartbeatMonitor(heartbeat: heartbeat, clock: clock, state: dependencies.state, interval: .seconds(5), logger: logger))
@@ -113,21 +123,26 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
         }
         logger.info("embedded default: in-memory index with the demo producer", metadata: ["demo.rate": "\(configuration.demoRate)"])
     }
+    let router = buildRouter(dependencies)
     var app = Application(
-        router: buildRouter(dependencies),
+        router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router, configuration: .init(ws: WebSocketRoutes(hub: dependencies.hub).serverConfiguration)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "patterndesk"),
         logger: logger)
     app.addServices(services)
     return app
 }
 
-/// The HTTP surface over the given dependencies.
-func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> Router<BasicRequestContext> {
-    let router = Router()
+/// The HTTP and WebSocket surface over the given dependencies.
+func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> Router<BasicWebSocketRequestContext> {
+    let router = Router(context: BasicWebSocketRequestContext.self)
     addAPIErrorHandling(to: router)
     var settings = PatternController<Store, Clock>.Settings()
     settings.sourceName = dependencies.source.name
     settings.ingestionStatus = dependencies.ingestionStatus
+    let hub = dependencies.hub
+    settings.realtimeStatus = { hub.status() }
     PatternController(store: dependencies.store, clock: dependencies.clock, catalog: dependencies.catalog, settings: settings)
         .register(on: router)
     let store = dependencies.store
@@ -135,14 +150,15 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     let status = dependencies.ingestionStatus
     let sourceName = dependencies.source.name
     OperationsController {
-        readiness(status(), patterns: store.snapshot().count, symbols: symbolCount, sourceName: sourceName)
+        readiness(status(), realtime: hub.status(), patterns: store.snapshot().count, symbols: symbolCount, sourceName: sourceName)
     }.register(on: router)
+    WebSocketRoutes(hub: hub).register(on: router)
     return router
 }
 
 /// Ready when the warm start is loaded and the event source is connected; otherwise `not_ready` with the failing
 /// check marked `down` (degraded: scans still answer from the last index).
-func readiness(_ status: IngestionStatus, patterns: Int, symbols: Int, sourceName: String) -> ReadinessReport {
+func readiness(_ status: IngestionStatus, realtime: RealtimeStatus, patterns: Int, symbols: Int, sourceName: String) -> ReadinessReport {
     var checks: [ReadinessReport.Check] = [
         .init(
             name: "index", status: status.warmStartLoaded ? "up" : "down",
@@ -152,6 +168,12 @@ func readiness(_ status: IngestionStatus, patterns: Int, symbols: Int, sourceNam
             name: "event_source", status: status.source.connected ? "up" : "down",
             detail: status.source.connected ? "\(sourceName) connected" : "\(sourceName): \(status.source.problem ?? "disconnected")"),
     ]
+    checks.append(
+        .init(
+            name: "websocket", status: realtime.accepting ? "up" : "down",
+            detail: realtime.accepting
+                ? "\(realtime.connections) connections, \(realtime.subscriptions) subscriptions, seq \(realtime.seq)"
+                : "shutting down: not accepting connections"))
     if status.producer.state != .unknown || sourceName != "memory" {
         checks.append(
             .init(

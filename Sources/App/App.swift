@@ -1,7 +1,10 @@
 import Configuration
 import Foundation
 import Hummingbird
+import InMemory
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `patterndesk`: `serve` (the default) runs the service; `bench` runs the index benchmark.
 @main
@@ -51,8 +54,15 @@ struct PatternDesk {
             handler.logLevel = level
             return handler
         }
-        let app = try await buildApplication(configuration: configuration, logger: Logger(label: "patterndesk"))
-        try await app.runService()
+        let logger = Logger(label: "patterndesk")
+        let dependencies = try await makeDependencies(configuration: configuration, clock: SystemWallClock(), logger: logger)
+        let app = buildApplication(dependencies: dependencies, logger: logger)
+        // Services stop in reverse order: WebSocket clients get close 1001 before the HTTP server stops.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: WebSocketDrain(hub: dependencies.hub))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     static let usage = """

@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Logging
 import Redis
+import WebSocket
 
 /// Everything `patterndesk serve` reads from configuration.
 ///
@@ -13,6 +14,10 @@ import Redis
 ///   - `demo.rate` (double, default `20`): demo events per second.
 ///   - `demo.initial` (int, default `400`): demo events applied at start-up, before readiness.
 ///   - `demo.seed` (int, default `42`): seed of the demo generator.
+///   - `ws.queue-messages` (4096), `ws.queue-bytes` (8 MiB): a WebSocket client with more queued is closed with 1008;
+///     `ws.lag-ms` (5000): one whose oldest queued message is older is closed with 1013.
+///   - `ws.history-count` (10000), `ws.history-seconds` (120): the replay history for `resume` keeps at least this many
+///     events and everything this young (at most 250,000 events).
 ///   - `patterns.ttl` (int, default `3600`): seconds a pattern without `expires_at` lives.
 ///   - `log.level` (string, default `info`): trace, debug, info, notice, warning, error, critical.
 ///   - `redis.url` (string, flag `--redis-url` or `--redis`, environment `REDIS_URL`): `redis://[:password@]host[:port][/db]`.
@@ -35,6 +40,7 @@ struct AppConfiguration: Sendable, Equatable {
     var defaultTimeToLiveSeconds = 3600
     var logLevel = Logger.Level.info
     var redis: Redis?
+    var webSocket = WebSocketHub.Settings()
 
     /// The Redis transport, when `redis.url` is set.
     struct Redis: Sendable, Equatable {
@@ -98,6 +104,19 @@ struct AppConfiguration: Sendable, Equatable {
             throw Invalid.value(key: "log.level", rule: "one of trace, debug, info, notice, warning, error, critical")
         }
         logLevel = parsed
+        webSocket.queueMessages = reader.int(forKey: "ws.queue-messages", default: webSocket.queueMessages)
+        guard webSocket.queueMessages >= 16 else { throw Invalid.value(key: "ws.queue-messages", rule: ">= 16") }
+        webSocket.queueBytes = reader.int(forKey: "ws.queue-bytes", default: webSocket.queueBytes)
+        guard webSocket.queueBytes >= 65_536 else { throw Invalid.value(key: "ws.queue-bytes", rule: ">= 65536") }
+        let lagMillis = reader.int(forKey: "ws.lag-ms", default: 5000)
+        guard lagMillis >= 100 else { throw Invalid.value(key: "ws.lag-ms", rule: ">= 100") }
+        webSocket.lagBudget = .milliseconds(lagMillis)
+        webSocket.historyCount = reader.int(forKey: "ws.history-count", default: webSocket.historyCount)
+        webSocket.historyAge = EpochMillis(reader.int(forKey: "ws.history-seconds", default: Int(webSocket.historyAge / 1000))) * 1000
+        webSocket.historyCapacity = max(webSocket.historyCapacity, webSocket.historyCount)
+        guard webSocket.historyCount >= 1, webSocket.historyAge >= 0 else {
+            throw Invalid.value(key: "ws.history-count", rule: ">= 1 (and ws.history-seconds >= 0)")
+        }
         if let url = reader.string(forKey: "redis.url") ?? reader.string(forKey: "redis"), !url.isEmpty {
             redis = try Self.redis(url: url, reader: reader, httpPort: port)
         }

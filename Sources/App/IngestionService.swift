@@ -4,6 +4,7 @@ import Ports
 import Redis
 import ServiceLifecycle
 import Synchronization
+import WebSocket
 
 /// What ingestion knows beyond the index: whether the warm start finished and what the producer's heartbeat says.
 /// Read by stats, health and readiness.
@@ -40,6 +41,8 @@ struct IngestionService<Store: PatternStore, Clock: WallClock>: Service {
     let clock: Clock
     let normalizer: PatternEventNormalizer
     let cache: (any PatternCache)?
+    /// Told about every applied batch, before the cache write, so subscribers hear of a pattern the moment it is live.
+    let broadcaster: (any PatternBroadcaster)?
     let state: IngestionState
     let logger: Logger
     var backoff = Backoff(base: .milliseconds(200), cap: .seconds(5))
@@ -97,7 +100,7 @@ struct IngestionService<Store: PatternStore, Clock: WallClock>: Service {
     /// Normalises, applies and caches one batch; returns one outcome per event.
     func ingest(_ batch: [IncomingEvent]) async throws -> [EventOutcome] {
         let (changes, outcomes) = apply(batch)
-        if let cache { try await cache.persist(upserted: changes.upserted, removed: changes.removed) }
+        if let cache { try await cache.persist(upserted: changes.upserted, removed: changes.removed.map(\.key)) }
         return outcomes
     }
 
@@ -111,7 +114,10 @@ struct IngestionService<Store: PatternStore, Clock: WallClock>: Service {
             outcomes.append(Self.outcome(results))
             return IngestBatchItem(channel: event.channel, results: results)
         }
-        return (store.apply(items, now: clock.now()), outcomes)
+        let now = clock.now()
+        let changes = store.apply(items, now: now)
+        broadcaster?.broadcast(changes, at: now)
+        return (changes, outcomes)
     }
 
     /// An event is rejected when nothing in it could be used; the first reason names why.
@@ -133,16 +139,19 @@ struct ExpirySweeper<Store: PatternStore, Clock: WallClock>: Service {
     let store: Store
     let clock: Clock
     let cache: (any PatternCache)?
+    let broadcaster: (any PatternBroadcaster)?
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
         var unpruned: [PatternKey] = []
         for await _ in AsyncTimerSequence(interval: interval).cancelOnGracefulShutdown() {
-            let removed = store.removeExpired(now: clock.now())
+            let now = clock.now()
+            let removed = store.removeExpired(now: now)
+            if !removed.isEmpty { broadcaster?.broadcast(AppliedChanges(removed: removed), at: now) }
             if !removed.isEmpty { logger.debug("expired patterns removed", metadata: ["patterns.count": "\(removed.count)"]) }
             guard let cache else { continue }
-            unpruned += removed
+            unpruned += removed.map(\.key)
             guard !unpruned.isEmpty else { continue }
             do {
                 try await cache.persist(upserted: [], removed: unpruned)
@@ -198,4 +207,14 @@ struct AsyncTimerSequence: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(interval: interval) }
+}
+
+/// Waits for graceful shutdown, then closes every WebSocket connection with 1001 before the HTTP server stops.
+struct WebSocketDrain: Service {
+    let hub: WebSocketHub
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await hub.shutdown(timeout: .seconds(3))
+    }
 }

@@ -130,6 +130,17 @@ public struct JSONWriter {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    /// A value serialised earlier (by another writer), copied as is: lets one serialisation be embedded many times.
+    public mutating func raw(_ json: [UInt8]) {
+        separator()
+        bytes.append(contentsOf: json)
+    }
+
+    /// Appends bytes with no separator logic (envelope pieces around a shared, pre-serialised body).
+    public mutating func append(_ fragment: some Sequence<UInt8>) {
+        bytes.append(contentsOf: fragment)
+    }
+
     /// Any parsed JSON document.
     public mutating func value(_ value: JSONValue) {
         switch value {

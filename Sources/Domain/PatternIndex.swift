@@ -74,16 +74,16 @@ public struct PatternIndex: Sendable {
         return .inserted
     }
 
-    /// Removes what `selector` names; returns the identities removed.
+    /// Removes what `selector` names; returns the patterns removed, as they were.
     @discardableResult
-    public mutating func expire(_ selector: PatternSelector) -> [PatternKey] {
+    public mutating func expire(_ selector: PatternSelector) -> [Pattern] {
         guard let symbolID = symbols.ids[selector.symbol], let typeID = types.ids[selector.patternType].map({ UInt16($0) }) else {
             return []
         }
         if let detectedAt = selector.detectedAt {
             let key = SlotKey(symbol: symbolID, type: typeID, tier: selector.tier.rawValue, detectedAt: detectedAt)
             guard let ref = locations[key], let position = chunkPosition[ref.serial] else { return [] }
-            let removed = patternKey(chunks[position], Int(ref.offset))
+            let removed = pattern(chunks[position], Int(ref.offset))
             remove(position: position, slot: Int(ref.offset))
             return [removed]
         }
@@ -96,10 +96,10 @@ public struct PatternIndex: Sendable {
                 found.append((chunk.serial, slot))
             }
         }
-        var removed: [PatternKey] = []
+        var removed: [Pattern] = []
         for (serial, slot) in found {
             guard let position = chunkPosition[serial] else { continue }
-            removed.append(patternKey(chunks[position], slot))
+            removed.append(pattern(chunks[position], slot))
             remove(position: position, slot: slot)
         }
         return removed
@@ -113,10 +113,10 @@ public struct PatternIndex: Sendable {
         }
     }
 
-    /// Drops every pattern whose expiry is at or before `now`; returns their identities.
+    /// Drops every pattern whose expiry is at or before `now`; returns them as they were.
     @discardableResult
-    public mutating func removeExpired(now: EpochMillis) -> [PatternKey] {
-        var removed: [PatternKey] = []
+    public mutating func removeExpired(now: EpochMillis) -> [Pattern] {
+        var removed: [Pattern] = []
         var position = 0
         while position < chunks.count {
             let serial = chunks[position].serial
@@ -125,7 +125,7 @@ public struct PatternIndex: Sendable {
                 let doomed = Self.expiredSlots(in: chunks[position], now: now)
                 for slot in doomed {
                     guard let current = chunkPosition[serial] else { break }
-                    removed.append(patternKey(chunks[current], slot))
+                    removed.append(pattern(chunks[current], slot))
                     remove(position: current, slot: slot)
                 }
                 if let current = chunkPosition[serial] { uniqueChunk(at: current).recomputeMinExpires() }
@@ -141,9 +141,7 @@ public struct PatternIndex: Sendable {
             let ref = locations[SlotKey(symbol: symbolID, type: UInt16(typeID), tier: key.tier.rawValue, detectedAt: key.detectedAt)],
             let position = chunkPosition[ref.serial]
         else { return nil }
-        return PatternSnapshot.materialize(
-            chunks[position], Int(ref.offset), symbols: symbols.names, types: types.names, rawNames: rawNames.names,
-            sources: sources.names, sectors: sectors.names)
+        return pattern(chunks[position], Int(ref.offset))
     }
 
     /// An immutable view of the current state; cheap (it shares the chunks) and safe to hand to any thread.
@@ -174,10 +172,10 @@ public struct PatternIndex: Sendable {
         return doomed
     }
 
-    func patternKey(_ chunk: PatternChunk, _ slot: Int) -> PatternKey {
-        PatternKey(
-            symbol: symbols.names[Int(chunk.symbol[slot])], patternType: types.names[Int(chunk.type[slot])],
-            tier: Tier(rawValue: chunk.tier[slot]) ?? .daily, detectedAt: chunk.detected[slot])
+    func pattern(_ chunk: PatternChunk, _ slot: Int) -> Pattern {
+        PatternSnapshot.materialize(
+            chunk, slot, symbols: symbols.names, types: types.names, rawNames: rawNames.names, sources: sources.names,
+            sectors: sectors.names)
     }
 
     mutating func remove(position: Int, slot: Int) {

@@ -52,7 +52,12 @@ public struct ScanQuery: Sendable, Equatable {
 
     /// Whether `pattern` passes every filter at `now` (the reference semantics; the index implements the same).
     public func matches(_ pattern: Pattern, now: EpochMillis) -> Bool {
-        guard pattern.isLive(at: now), pattern.confidence >= confidenceMin else { return false }
+        pattern.isLive(at: now) && matchesFilters(pattern)
+    }
+
+    /// Whether `pattern` passes every filter, whatever its expiry.
+    public func matchesFilters(_ pattern: Pattern) -> Bool {
+        guard pattern.confidence >= confidenceMin else { return false }
         if rsMin > 0, !(pattern.effectiveRelativeStrength >= rsMin) { return false }
         if volMin > 0, !(pattern.effectiveRelativeVolume >= volMin) { return false }
         if rsiRange != 0...100, !rsiRange.contains(pattern.effectiveRSI) { return false }

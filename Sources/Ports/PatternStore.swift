@@ -16,8 +16,8 @@ public protocol PatternStore: Sendable {
     /// Applies the operations of `items` in order and counts every result; readers see the whole batch or none of it.
     /// Returns what changed, for the warm-start cache.
     @discardableResult func apply(_ items: [IngestBatchItem], now: EpochMillis) -> AppliedChanges
-    /// Removes patterns whose expiry is at or before `now`; returns their identities.
-    func removeExpired(now: EpochMillis) -> [PatternKey]
+    /// Removes patterns whose expiry is at or before `now`; returns them as they were.
+    func removeExpired(now: EpochMillis) -> [Pattern]
     /// The newest published snapshot. Never waits for the writer.
     func snapshot() -> PatternSnapshot
     /// Ingestion counters at this instant.
@@ -28,9 +28,9 @@ public protocol PatternStore: Sendable {
 public struct AppliedChanges: Sendable, Equatable {
     /// Patterns inserted or updated, in order; a pattern upserted twice appears twice.
     public var upserted: [Pattern] = []
-    /// Identities removed by `pattern_expired` events.
-    public var removed: [PatternKey] = []
-    public init(upserted: [Pattern] = [], removed: [PatternKey] = []) {
+    /// Patterns removed by `pattern_expired` events, as they were.
+    public var removed: [Pattern] = []
+    public init(upserted: [Pattern] = [], removed: [Pattern] = []) {
         self.upserted = upserted
         self.removed = removed
     }

@@ -71,11 +71,11 @@ import Testing
             // Expire some by event, some by time.
             for key in model.keys.shuffled(using: &random).prefix(50) {
                 let removed = index.expire(PatternSelector(symbol: key.symbol, patternType: key.patternType, tier: key.tier, detectedAt: key.detectedAt))
-                #expect(removed == [key])
+                #expect(removed == [model[key]!])  // the pattern as it was, not just its identity
                 model[key] = nil
             }
             let sweepTime = Self.now + EpochMillis(round) * 600_000
-            let swept = Set(index.removeExpired(now: sweepTime))
+            let swept = Set(index.removeExpired(now: sweepTime).map(\.key))
             let expected = Set(model.values.filter { !$0.isLive(at: sweepTime) }.map(\.key))
             #expect(swept == expected)
             for key in expected { model[key] = nil }

@@ -11,6 +11,8 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         public var sourceName = "memory"
         /// The event source, producer and warm-start state at this instant.
         public var ingestionStatus: @Sendable () -> IngestionStatus = { IngestionStatus(source: EventSourceStatus(connected: true)) }
+        /// The real-time layer's figures; nil when there is none.
+        public var realtimeStatus: (@Sendable () -> RealtimeStatus)?
         public init() {}
     }
 
@@ -113,7 +115,8 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
                     connected: source.connected, problem: source.problem, counters: OrderedMap(source.counters.map { ($0.name, $0.value) }),
                     streamLag: source.streamLag, streamPending: source.streamPending, warmStartLoaded: ingestion.warmStartLoaded,
                     warmStartPatterns: ingestion.warmStartPatterns),
-                producer: .init(status: ingestion.producer.state.rawValue, lastHeartbeat: ingestion.producer.lastHeartbeat.map(Timestamp.iso8601))),
+                producer: .init(status: ingestion.producer.state.rawValue, lastHeartbeat: ingestion.producer.lastHeartbeat.map(Timestamp.iso8601)),
+                websocket: settings.realtimeStatus.map { StatsResponse.WebSocket($0()) }),
             status: !source.connected ? "stale" : snapshot.count > 0 ? "healthy" : "no_data")
         return try JSONBody.response(body)
     }

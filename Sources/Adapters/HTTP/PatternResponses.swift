@@ -1,3 +1,5 @@
+import Ports
+
 /// `GET /api/patterns/stats` response.
 struct StatsResponse: Encodable, Sendable {
     struct Stats: Encodable, Sendable {
@@ -19,6 +21,7 @@ struct StatsResponse: Encodable, Sendable {
         var stale: Bool
         var transport: Transport
         var producer: Producer
+        var websocket: WebSocket?
 
         enum CodingKeys: String, CodingKey {
             case inserted, updated, source, stale
@@ -26,7 +29,7 @@ struct StatsResponse: Encodable, Sendable {
             case eventsRejected = "events_rejected", rejectsByReason = "rejects_by_reason", eventsIgnored = "events_ignored"
             case expiredByEvent = "expired_by_event", expiredByTime = "expired_by_time", lastEventTime = "last_event_time"
             case perChannel = "per_channel", cacheHitRatio = "cache_hit_ratio", indexVersion = "index_version"
-            case transport, producer
+            case transport, producer, websocket
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -49,6 +52,7 @@ struct StatsResponse: Encodable, Sendable {
             try c.encode(stale, forKey: .stale)
             try c.encode(transport, forKey: .transport)
             try c.encode(producer, forKey: .producer)
+            try c.encodeIfPresent(websocket, forKey: .websocket)
         }
     }
 
@@ -77,6 +81,29 @@ struct StatsResponse: Encodable, Sendable {
             try c.encode(streamPending, forKey: .streamPending)
             try c.encode(warmStartLoaded, forKey: .warmStartLoaded)
             try c.encode(warmStartPatterns, forKey: .warmStartPatterns)
+        }
+    }
+
+    /// Real-time delivery: open connections, subscriptions, the sequence and its replay history, and the counters.
+    struct WebSocket: Encodable, Sendable {
+        var status: RealtimeStatus
+        init(_ status: RealtimeStatus) { self.status = status }
+
+        enum CodingKeys: String, CodingKey {
+            case accepting, epoch, seq, connections, subscriptions, counters
+            case historySize = "history_size", historyOldestSeq = "history_oldest_seq"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(status.accepting, forKey: .accepting)
+            try c.encode(status.epoch, forKey: .epoch)
+            try c.encode(status.seq, forKey: .seq)
+            try c.encode(status.connections, forKey: .connections)
+            try c.encode(status.subscriptions, forKey: .subscriptions)
+            try c.encode(status.historySize, forKey: .historySize)
+            try c.encode(status.historyOldestSeq, forKey: .historyOldestSeq)
+            try c.encode(OrderedMap(status.counters.map { ($0.name, $0.value) }), forKey: .counters)
         }
     }
 

@@ -50,7 +50,7 @@ public final class InMemoryPatternStore: PatternStore {
         }
     }
 
-    public func removeExpired(now: EpochMillis) -> [PatternKey] {
+    public func removeExpired(now: EpochMillis) -> [Pattern] {
         writer.withLock { state in
             let removed = state.index.removeExpired(now: now)
             if !removed.isEmpty {

@@ -33,7 +33,7 @@ func patternStoreContract<Store: PatternStore>(_ make: () async throws -> Store)
     let expiry = store.apply(
         [IngestBatchItem(channel: "c1", results: [.operation(.expire(PatternSelector(symbol: "AAPL", patternType: "Doji", tier: .daily, detectedAt: nil)))])],
         now: now)
-    #expect(expiry.removed == [PatternKey(symbol: "AAPL", patternType: "Doji", tier: .daily, detectedAt: now)] && expiry.upserted.isEmpty)
+    #expect(expiry.removed.map(\.key) == [PatternKey(symbol: "AAPL", patternType: "Doji", tier: .daily, detectedAt: now)] && expiry.upserted.isEmpty)
     #expect(store.snapshot().livePatterns(now: now).map(\.symbol) == ["MSFT"])
     #expect(store.removeExpired(now: now + 5000).map(\.symbol) == ["MSFT"])
     #expect(store.snapshot().count == 0)

@@ -1,11 +1,15 @@
-public import Domain
+/// One pattern as the scan API and the real-time feeds show it: the TickStock compat display strings and the typed
+/// fields side by side. `now` is the instant the relative strings (`time`, `exp`) are computed for.
+public struct PatternItem: Sendable {
+    public let pattern: Pattern
+    public let now: EpochMillis
 
-/// One scan result: the TickStock compat display strings and the typed fields side by side.
-struct PatternItem: Sendable {
-    let pattern: Pattern
-    let now: EpochMillis
+    public init(pattern: Pattern, now: EpochMillis) {
+        self.pattern = pattern
+        self.now = now
+    }
 
-    func write(to w: inout JSONWriter) {
+    public func write(to w: inout JSONWriter) {
         let p = pattern
         w.object { w in
             w.field("id", p.key.id)
@@ -45,24 +49,6 @@ struct PatternItem: Sendable {
                     }
                 }
             }
-        }
-    }
-}
-
-/// One row of the per-tier endpoint.
-struct TierPatternItem: Sendable {
-    let pattern: Pattern
-
-    func write(to w: inout JSONWriter) {
-        w.object { w in
-            w.field("id", pattern.key.id)
-            w.field("symbol", pattern.symbol)
-            w.field("pattern_type", pattern.patternType)
-            w.field("confidence", pattern.confidence)
-            w.field("detection_timestamp", Timestamp.iso8601(pattern.detectedAt))
-            w.field("expiration_timestamp", Timestamp.iso8601(pattern.expiresAt))
-            w.field("tier", pattern.tier.name)
-            w.field("priority", DisplayFormat.priority(pattern.confidence))
         }
     }
 }

@@ -1,0 +1,188 @@
+import Synchronization
+
+/// One message waiting for a connection's writer: a shared, pre-serialised body and a per-recipient tail.
+struct OutboundMessage: Sendable {
+    var body: [UInt8]
+    var tail: [UInt8] = []
+    /// A pattern or expiry (counted as delivered), not a control reply.
+    var isEvent = false
+    /// Replayed on `resume`: exempt from the live queue limit, since the subscriber asked for it.
+    var isReplay = false
+    var enqueuedAt: ContinuousClock.Instant = .now
+
+    var byteCount: Int { body.count + tail.count }
+}
+
+/// Why the server is closing a connection.
+struct Closing: Sendable, Equatable {
+    enum Reason: String, Sendable {
+        /// Send queue over its message or byte limit: 1008.
+        case queueFull = "slow consumer: send queue full"
+        /// The oldest queued message is older than the lag budget: 1013.
+        case lagging = "slow consumer: lag budget exceeded"
+        /// Graceful shutdown: 1001.
+        case shutdown = "server shutting down"
+    }
+    var reason: Reason
+    var code: UInt16 {
+        switch reason {
+        case .queueFull: 1008
+        case .lagging: 1013
+        case .shutdown: 1001
+        }
+    }
+}
+
+/// A connection's bounded send queue. Producers (the fan-out, the connection's own request handling) push without
+/// ever waiting; the connection's writer task drains it. A push that would take the queue over its limits, or that
+/// finds the oldest message older than the lag budget, dooms the connection instead: the writer stops and the
+/// connection's watchdog closes it, so one stalled client never holds anyone else up.
+final class Outbox: Sendable {
+    struct Limits: Sendable {
+        var messages = 4096
+        var bytes = 8 << 20
+        var lag: Duration = .seconds(5)
+    }
+
+    enum PushResult: Equatable {
+        case queued
+        /// This push doomed the connection (count it once).
+        case doomed(Closing)
+        /// Already doomed or finished; the message was dropped.
+        case dropped
+    }
+
+    private struct State {
+        var queue: [OutboundMessage] = []
+        var head = 0
+        var liveCount = 0
+        var bytes = 0
+        var waiter: CheckedContinuation<Void, Never>?
+        var doomWaiter: CheckedContinuation<Closing?, Never>?
+        var closing: Closing?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+    let limits: Limits
+
+    init(limits: Limits) { self.limits = limits }
+
+    func push(_ message: OutboundMessage) -> PushResult {
+        let (result, resume, doomResume) = state.withLock { state -> (PushResult, CheckedContinuation<Void, Never>?, CheckedContinuation<Closing?, Never>?) in
+            guard state.closing == nil, !state.finished else { return (.dropped, nil, nil) }
+            if !message.isReplay {
+                var verdict: Closing?
+                if state.liveCount + 1 > limits.messages || state.bytes + message.byteCount > limits.bytes {
+                    verdict = Closing(reason: .queueFull)
+                } else if state.head < state.queue.count, !state.queue[state.head].isReplay,
+                    message.enqueuedAt - state.queue[state.head].enqueuedAt > limits.lag
+                {
+                    verdict = Closing(reason: .lagging)
+                }
+                if let verdict {
+                    state.closing = verdict
+                    let waiter = state.waiter
+                    state.waiter = nil
+                    let doom = state.doomWaiter
+                    state.doomWaiter = nil
+                    return (.doomed(verdict), waiter, doom)
+                }
+                state.liveCount += 1
+            }
+            state.queue.append(message)
+            state.bytes += message.byteCount
+            let waiter = state.waiter
+            state.waiter = nil
+            return (.queued, waiter, nil)
+        }
+        resume?.resume()
+        if case .doomed(let closing) = result { doomResume?.resume(returning: closing) }
+        return result
+    }
+
+    /// Up to `maximum` queued messages, oldest first; waits while empty. Nil once doomed or finished.
+    func next(maximum: Int) async -> ArraySlice<OutboundMessage>? {
+        while true {
+            let taken: ArraySlice<OutboundMessage>?? = state.withLock { state in
+                if state.closing != nil || (state.finished && state.head == state.queue.count) { return .some(nil) }
+                guard state.head < state.queue.count else { return nil }
+                let end = min(state.queue.count, state.head + maximum)
+                let batch = state.queue[state.head..<end]
+                for message in batch {
+                    state.bytes -= message.byteCount
+                    if !message.isReplay { state.liveCount -= 1 }
+                }
+                state.head = end
+                if state.head == state.queue.count {
+                    state.queue.removeAll(keepingCapacity: state.queue.count <= 1024)
+                    state.head = 0
+                }
+                return .some(batch)
+            }
+            if let taken { return taken }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = state.withLock { state -> Bool in
+                        if state.head < state.queue.count || state.closing != nil || state.finished { return true }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            } onCancel: {
+                finish()
+            }
+        }
+    }
+
+    /// Returns when the connection is doomed (with why) or finished normally (nil).
+    func doomed() async -> Closing? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Closing?, Never>) in
+                let now = state.withLock { state -> Closing?? in
+                    if let closing = state.closing { return .some(closing) }
+                    if state.finished { return .some(nil) }
+                    state.doomWaiter = continuation
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            finish()
+        }
+    }
+
+    /// Dooms the connection from outside (shutdown); false when it already was doomed or finished.
+    @discardableResult
+    func doom(_ closing: Closing) -> Bool {
+        let (changed, waiter, doom) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?, CheckedContinuation<Closing?, Never>?) in
+            guard state.closing == nil, !state.finished else { return (false, nil, nil) }
+            state.closing = closing
+            defer {
+                state.waiter = nil
+                state.doomWaiter = nil
+            }
+            return (true, state.waiter, state.doomWaiter)
+        }
+        waiter?.resume()
+        doom?.resume(returning: closing)
+        return changed
+    }
+
+    /// The connection ended: wakes the writer and the watchdog so both return.
+    func finish() {
+        let (waiter, doom) = state.withLock { state -> (CheckedContinuation<Void, Never>?, CheckedContinuation<Closing?, Never>?) in
+            state.finished = true
+            defer {
+                state.waiter = nil
+                state.doomWaiter = nil
+            }
+            return (state.waiter, state.doomWaiter)
+        }
+        waiter?.resume()
+        doom?.resume(returning: nil)
+    }
+
+    var queuedCount: Int { state.withLock { $0.queue.count - $0.head } }
+}
