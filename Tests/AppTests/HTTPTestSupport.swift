@@ -14,11 +14,13 @@ struct TestService {
     var clock: ManualWallClock { dependencies.clock }
     var store: InMemoryPatternStore { dependencies.store }
 
-    init(demo: Bool = false, demoInitial: Int = 0) async throws {
+    init(demo: Bool = false, demoInitial: Int = 0, configure: (inout AppConfiguration) -> Void = { _ in }) async throws {
         var configuration = AppConfiguration()
         configuration.demoEnabled = demo
         configuration.demoInitial = demoInitial
         configuration.demoRate = 0
+        configuration.port = 0
+        configure(&configuration)
         dependencies = try await makeDependencies(configuration: configuration, clock: ManualWallClock())
     }
 
@@ -31,6 +33,12 @@ struct TestService {
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = buildApplication(dependencies: dependencies, logger: Logger(label: "test"))
         try await app.test(.router, body)
+    }
+
+    /// Runs the real server on 127.0.0.1 and a free port, for WebSocket clients.
+    func live(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = buildApplication(dependencies: dependencies, logger: Logger(label: "test"))
+        try await app.test(.live, body)
     }
 }
 

@@ -9,13 +9,14 @@ import Synchronization
 
 extension WebSocketHub {
     /// Runs one connection until it ends: a writer task drains the outbox into frames, a watchdog closes the socket
-    /// when the outbox is doomed (slow consumer, shutdown), and the reader hands each inbound message to `onMessage`.
+    /// when the outbox is doomed (slow consumer, shutdown), and `read` consumes the inbound messages. A protocol error
+    /// from reading (a message over the size limit) is rethrown, so the connection closes with its code (1009).
     func serve(
         _ outbox: Outbox, kind: Kind, outbound: WebSocketOutboundWriter, logger: Logger,
         read: @escaping @Sendable () async throws -> Void
-    ) async {
-        enum Role { case reader, writer, watchdog }
-        await withTaskGroup(of: Role.self) { group in
+    ) async throws {
+        enum Role { case reader((any Error)?), writer, watchdog }
+        let readError = try await withTaskGroup(of: Role.self) { group -> (any Error)? in
             group.addTask {
                 await self.write(outbox, kind: kind, to: outbound)
                 return .writer
@@ -31,18 +32,25 @@ extension WebSocketHub {
             group.addTask {
                 do {
                     try await read()
+                    return .reader(nil)
                 } catch {
                     logger.debug("websocket read ended", metadata: ["error": "\(error)"])
+                    return .reader(error)
                 }
-                return .reader
             }
+            var readError: (any Error)?
             while let role = await group.next() {
                 switch role {
-                case .reader, .writer: outbox.finish()
+                case .reader(let error):
+                    if !(error is CancellationError) { readError = error }
+                    outbox.finish()
+                case .writer: outbox.finish()
                 case .watchdog: group.cancelAll()
                 }
             }
+            return readError
         }
+        if let readError { throw readError }
     }
 
     /// Drains the outbox: native messages go out as one JSON array per frame (up to `batchMessages`), Socket.IO

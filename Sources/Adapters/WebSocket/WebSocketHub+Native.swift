@@ -10,7 +10,7 @@ extension WebSocketHub {
     static let maximumSubscriptions = 100
 
     /// The native protocol at `/ws`: `connected` first, then requests answered in order, events as they match.
-    func runNative(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
+    func runNative(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
         guard let opened = open(.native) else {
             try? await outbound.close(.goingAway, reason: Closing.Reason.shutdown.rawValue)
             return
@@ -20,7 +20,7 @@ extension WebSocketHub {
         _ = outbox.push(
             OutboundMessage(
                 body: NativeProtocol.connected(epoch: epoch, seq: opened.seq, oldestSeq: opened.oldestSeq, serverTime: clock.now())))
-        await serve(outbox, kind: .native, outbound: outbound, logger: logger) {
+        try await serve(outbox, kind: .native, outbound: outbound, logger: logger) {
             for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
                 self.handleNative(message, connection: opened.id, outbox: outbox)
             }

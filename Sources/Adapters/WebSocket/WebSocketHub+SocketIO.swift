@@ -8,7 +8,7 @@ import Synchronization
 extension WebSocketHub {
     /// Socket.IO v5 over Engine.IO v4 (websocket transport): OPEN, then the client's CONNECT, `connection_confirmed`,
     /// server pings every `pingInterval`, and the TickStock events.
-    func runSocketIO(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
+    func runSocketIO(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
         guard let opened = open(.socketIO) else {
             try? await outbound.close(.goingAway, reason: Closing.Reason.shutdown.rawValue)
             return
@@ -18,7 +18,7 @@ extension WebSocketHub {
         let sessionID = Self.sessionID(opened.id)
         _ = outbox.push(OutboundMessage(body: SocketIOProtocol.open(sessionID: sessionID)))
         let lastPong = LastPong(Int64(clock.now()))
-        await serve(outbox, kind: .socketIO, outbound: outbound, logger: logger) {
+        try await serve(outbox, kind: .socketIO, outbound: outbound, logger: logger) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Engine.IO v4: the server pings; a client that does not answer within the timeout is gone.
                 group.addTask {

@@ -11,7 +11,7 @@ public struct WebSocketRoutes: Sendable {
     public func register<Context: WebSocketRequestContext>(on router: Router<Context>) {
         let hub = hub
         router.ws("/ws") { inbound, outbound, context in
-            await hub.runNative(inbound: inbound, outbound: outbound, logger: context.logger)
+            try await hub.runNative(inbound: inbound, outbound: outbound, logger: context.logger)
         }
         router.ws(
             "/socket.io",
@@ -28,7 +28,7 @@ public struct WebSocketRoutes: Sendable {
                 return .upgrade([:])
             }
         ) { inbound, outbound, context in
-            await hub.runSocketIO(inbound: inbound, outbound: outbound, logger: context.logger)
+            try await hub.runSocketIO(inbound: inbound, outbound: outbound, logger: context.logger)
         }
     }
 

@@ -37,7 +37,7 @@ public struct ReplayBuffer<Element: Sendable>: Sendable {
     /// Appends `element` as `seq` at `now` and drops what is both older than `minimumAge` and beyond `minimumCount`.
     public mutating func append(_ element: Element, seq: UInt64, at now: EpochMillis) {
         entries.append(Entry(seq: seq, at: now, element: element))
-        while count > capacity || (count > minimumCount && entries[start].at < now - minimumAge) { start += 1 }
+        while count > capacity || (count > minimumCount && entries[start].at <= now - minimumAge) { start += 1 }
         // Compact once the dropped prefix is as large as what is kept, so appends stay amortised O(1).
         if start > 1024 && start >= count {
             entries.removeFirst(start)

@@ -1,0 +1,265 @@
+@testable import App
+import Domain
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import HummingbirdWSTesting
+import HummingbirdWebSocket
+import InMemory
+import Logging
+import NIOWebSocket
+import Ports
+import Testing
+import WebSocket
+
+/// The native protocol against the real server on a free port.
+@Suite struct TheNativeWebSocketProtocol {
+    static let client = WebSocketClientConfiguration(maxFrameSize: 1 << 22)
+
+    @Test func `a subscription gets exactly the events matching every criterion`() async throws {
+        let service = try await TestService()
+        try await service.live { client in
+            try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                var session = NativeSession(inbound: inbound, outbound: outbound)
+                let connected = try await session.until("connected")
+                let epoch = try #require(connected.last?["epoch"] as? String)
+                try await session.send(#"{"action":"subscribe","id":"c1","symbols":["AAPL"],"pattern_types":["Bull_Flag"],"confidence_min":0.7}"#)
+                _ = try await session.until("subscribed")
+                let now = service.clock.now()
+                service.ingest([
+                    event("AAPL", "Bull_Flag", confidence: 0.8, ageSeconds: 10, now: now),
+                    event("AAPL", "Doji", confidence: 0.9, ageSeconds: 10, now: now),
+                    event("MSFT", "Bull_Flag", confidence: 0.9, ageSeconds: 10, now: now),
+                    event("AAPL", "Bull_Flag", confidence: 0.6, ageSeconds: 20, now: now),
+                    event("AAPL", "Bull_Flag", confidence: 0.95, tier: "intraday", ageSeconds: 30, now: now),
+                ])
+                try await session.send(#"{"action":"ping"}"#)
+                let messages = try await session.until("pong")
+                let patterns = messages.filter { $0["T"] as? String == "pattern" }
+                #expect(patterns.count == 2)
+                #expect(patterns.map { ($0["data"] as? [String: Any])?["confidence"] as? Double } == [0.8, 0.95])
+                #expect(patterns.allSatisfy { $0["subscription"] as? String == "c1" && $0["epoch"] as? String == epoch })
+                let seqs = patterns.compactMap { $0["seq"] as? Int }
+                #expect(seqs.count == 2 && seqs[0] < seqs[1])
+            }
+        }
+    }
+
+    @Test func `unsubscribing stops delivery and an unknown id is an error`() async throws {
+        let service = try await TestService()
+        try await service.live { client in
+            try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                var session = NativeSession(inbound: inbound, outbound: outbound)
+                _ = try await session.until("connected")
+                try await session.send(#"{"action":"subscribe","id":"all"}"#)
+                _ = try await session.until("subscribed")
+                try await session.send(#"{"action":"unsubscribe","id":"all"}"#)
+                _ = try await session.until("unsubscribed")
+                service.ingest([event("AAPL", "Doji", confidence: 0.9, now: service.clock.now())])
+                try await session.send(#"{"action":"unsubscribe","id":"nope"}"#)
+                let messages = try await session.until("error")
+                #expect(!messages.contains { $0["T"] as? String == "pattern" })
+                #expect(messages.last?["code"] as? String == "not_found")
+            }
+        }
+    }
+
+    @Test func `expiry reaches subscribers as an expired message`() async throws {
+        let service = try await TestService()
+        try await service.live { client in
+            try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                var session = NativeSession(inbound: inbound, outbound: outbound)
+                _ = try await session.until("connected")
+                try await session.send(#"{"action":"subscribe","id":"doji","pattern_types":["Doji"]}"#)
+                _ = try await session.until("subscribed")
+                service.ingest([event("AAPL", "Doji", confidence: 0.9, ageSeconds: 10, ttlSeconds: 20, now: service.clock.now())])
+                _ = try await session.until("pattern")
+                service.clock.advance(by: 30_000)
+                let removed = service.store.removeExpired(now: service.clock.now())
+                service.dependencies.hub.broadcast(AppliedChanges(removed: removed), at: service.clock.now())
+                let expired = try await session.until("expired")
+                #expect(expired.last?["symbol"] as? String == "AAPL" && expired.last?["subscription"] as? String == "doji")
+            }
+        }
+    }
+
+    @Test func `resume replays what was missed, and answers resync when the gap is too old`() async throws {
+        let service = try await TestService { $0.webSocket.historyCount = 5; $0.webSocket.historyAge = 0 }
+        try await service.live { client in
+            let lastSeen = try await Self.connectedSeq(client)
+            let now = service.clock.now()
+            service.ingest((0..<3).map { event("S\($0)", "Doji", confidence: 0.9, ageSeconds: $0 + 1, now: now) })
+            try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                var session = NativeSession(inbound: inbound, outbound: outbound)
+                _ = try await session.until("connected")
+                try await session.send(#"{"action":"subscribe","id":"all"}"#)
+                _ = try await session.until("subscribed")
+                try await session.send(#"{"action":"resume","after":\#(lastSeen)}"#)
+                let replay = try await session.until("resumed")
+                let patterns = replay.filter { $0["T"] as? String == "pattern" }
+                #expect(patterns.compactMap { $0["seq"] as? Int } == [lastSeen + 1, lastSeen + 2, lastSeen + 3])
+                #expect(replay.last?["replayed"] as? Int == 3)
+                // Resuming at the newest seq replays nothing; a different epoch must reload.
+                try await session.send(#"{"action":"resume","after":\#(lastSeen + 3)}"#)
+                #expect(try await session.until("resumed").last?["replayed"] as? Int == 0)
+                try await session.send(#"{"action":"resume","after":\#(lastSeen),"epoch":"other"}"#)
+                #expect(try await session.until("resync").last?["reason"] as? String == "epoch changed")
+            }
+            service.clock.advance(by: 1000)
+            service.ingest((0..<10).map { event("T\($0)", "Doji", confidence: 0.9, ageSeconds: $0 + 1, now: now) })
+            try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                var session = NativeSession(inbound: inbound, outbound: outbound)
+                _ = try await session.until("connected")
+                try await session.send(#"{"action":"subscribe","id":"all"}"#)
+                _ = try await session.until("subscribed")
+                try await session.send(#"{"action":"resume","after":\#(lastSeen)}"#)
+                let answer = try await session.until("resync")
+                #expect(!answer.contains { $0["T"] as? String == "pattern" })
+            }
+        }
+    }
+
+    @Test func `malformed requests get a clear error and the connection survives`() async throws {
+        let service = try await TestService()
+        try await service.live { client in
+            try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                var session = NativeSession(inbound: inbound, outbound: outbound)
+                _ = try await session.until("connected")
+                let bad = [
+                    ("not json", "not valid JSON"), (#"{"action":"dance"}"#, "unknown action"), (#"{"action":"subscribe"}"#, "id is required"),
+                    (#"{"action":"subscribe","id":"x","confidence_min":3}"#, "confidence_min"),
+                    (#"{"action":"subscribe","id":"x","sectors":["Moon"]}"#, "unknown sector"),
+                ]
+                for (frame, expected) in bad {
+                    try await session.send(frame)
+                    let error = try #require(try await session.until("error").last)
+                    #expect(error["code"] as? String == "bad_request")
+                    #expect((error["message"] as? String)?.contains(expected) == true, "\(frame)")
+                }
+                try await outbound.write(.binary(ByteBuffer(string: "{}")))
+                #expect((try await session.until("error").last?["message"] as? String)?.contains("binary") == true)
+                // Too large to parse, small enough to read: an error, not a close.
+                try await session.send(#"{"action":"ping","pad":""# + String(repeating: "x", count: 20_000) + #""}"#)
+                #expect(try await session.until("error").last?["code"] as? String == "too_large")
+                try await session.send(#"{"action":"ping"}"#)
+                _ = try await session.until("pong")
+            }
+            let stats = try await client.getJSON("/api/patterns/stats")
+            let counters = try #require(((stats["stats"] as? [String: Any])?["websocket"] as? [String: Any])?["counters"] as? [String: Any])
+            #expect(counters["bad_requests"] as? Int == 7 && counters["oversize_requests"] as? Int == 1)
+        }
+    }
+
+    @Test func `a message over the frame limit closes the connection with 1009`() async throws {
+        let service = try await TestService()
+        try await service.live { client in
+            let close = try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                var session = NativeSession(inbound: inbound, outbound: outbound)
+                _ = try await session.until("connected")
+                try await outbound.writeTextMessage(String(repeating: "x", count: 2 << 20))
+                do {
+                    while true { _ = try await session.next() }
+                } catch {}
+            }
+            #expect(close?.closeCode == .messageTooLarge)
+        }
+    }
+
+    @Test func `a client that stops reading is closed and the others get everything`() async throws {
+        let service = try await TestService { $0.webSocket.queueMessages = 64; $0.webSocket.queueBytes = 1 << 20 }
+        let hub = service.dependencies.hub
+        let events = 3000
+        try await service.live { client in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    // The stalled client: subscribes, then never reads again until the server gave up on it.
+                    try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                        var session = NativeSession(inbound: inbound, outbound: outbound)
+                        _ = try await session.until("connected")
+                        try await session.send(#"{"action":"subscribe","id":"all"}"#)
+                        _ = try await session.until("subscribed")
+                        while hub.status().counters.first(where: { $0.name == "slow_consumers_closed" })?.value ?? 0 == 0 {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                    }
+                    return -1
+                }
+                group.addTask {
+                    let received = SeqBox()
+                    try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                        var session = NativeSession(inbound: inbound, outbound: outbound)
+                        _ = try await session.until("connected")
+                        try await session.send(#"{"action":"subscribe","id":"all"}"#)
+                        _ = try await session.until("subscribed")
+                        while received.value < events {
+                            received.value += try await session.next().filter { $0["T"] as? String == "pattern" }.count
+                        }
+                    }
+                    return received.value
+                }
+                while hub.status().subscriptions < 2 { try await Task.sleep(for: .milliseconds(10)) }
+                // Big events (about 4 KB each) so the stalled client's socket buffers fill and its queue overflows.
+                let now = service.clock.now()
+                let extras = (0..<150).map { (name: "level_\($0)", value: ExtraValue.number(Double($0) * 1.5)) }
+                for start in stride(from: 0, to: events, by: 10) {
+                    let batch = (start..<start + 10).map {
+                        Pattern(symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.9, detectedAt: now - EpochMillis($0), expiresAt: now + 3_600_000, extras: extras)
+                    }
+                    hub.broadcast(AppliedChanges(upserted: batch), at: now)
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                var results: [Int] = []
+                for try await result in group { results.append(result) }
+                #expect(results.contains(events))
+            }
+            let status = hub.status()
+            #expect(status.counters.first { $0.name == "slow_consumers_closed" }?.value == 1)
+        }
+    }
+
+    /// Connects, reads the `connected` message and returns its seq.
+    static func connectedSeq(_ client: some TestClientProtocol) async throws -> Int {
+        let seq = SeqBox()
+        try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+            var session = NativeSession(inbound: inbound, outbound: outbound)
+            seq.value = try #require(try await session.until("connected").last?["seq"] as? Int)
+        }
+        return seq.value
+    }
+}
+
+final class SeqBox: @unchecked Sendable {
+    var value = 0
+}
+
+/// A native-protocol test client: sends requests, reads frames as arrays of messages.
+struct NativeSession {
+    var iterator: WebSocketInboundMessageStream.AsyncIterator
+    let outbound: WebSocketOutboundWriter
+
+    init(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) {
+        iterator = inbound.messages(maxSize: 1 << 24).makeAsyncIterator()
+        self.outbound = outbound
+    }
+
+    func send(_ text: String) async throws { try await outbound.writeTextMessage(text) }
+
+    /// The messages of the next frame.
+    mutating func next() async throws -> [[String: Any]] {
+        guard let message = try await iterator.next() else { throw CancellationError() }
+        guard case .text(let text) = message else { Issue.record("binary frame from the server"); return [] }
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], "\(text.prefix(200))")
+    }
+
+    /// Every message up to and including the first of `type`.
+    mutating func until(_ type: String) async throws -> [[String: Any]] {
+        var collected: [[String: Any]] = []
+        while true {
+            for message in try await next() {
+                collected.append(message)
+                if message["T"] as? String == type { return collected }
+            }
+        }
+    }
+}
