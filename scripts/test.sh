@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 
-python3 -c "import redis, pytest" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check redis pytest \
-    || python3 -m pip install -q --disable-pip-version-check --break-system-packages redis pytest
+# Third-party clients the black-box suites drive the binary with.
+packages="redis pytest websockets python-socketio websocket-client"
+python3 -c "import redis, pytest, websockets, socketio, websocket" 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check $packages \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages $packages
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dir=$(mktemp -d)
