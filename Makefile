@@ -6,7 +6,7 @@ TEST_PACKAGES ?= libhiredis-dev redis-server redis-tools
 BENCH_PACKAGES ?= hey redis-server redis-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps bench bench-http bench-ingest check-architecture clean
+.PHONY: run test deps bench bench-http bench-ingest bench-ws check-architecture clean
 
 ## Installs the Debian packages named in $(1) that are missing. A redis-server that the package install started is
 ## stopped again: the tests start their own on free ports.
@@ -52,6 +52,16 @@ bench-ingest:
 	python3 -c "import redis" 2>/dev/null || python3 -m pip install -q redis
 	python3 scripts/bench_ingest.py
 	PATTERNDESK_BIN=$(CURDIR)/.build/release/patterndesk python3 tests/blackbox/crash_test.py --runs 5 --events 20000
+
+## WebSocket delivery: latency XADD -> client, a stalled client, fan-out to 1,000 clients, 10,000 idle connections,
+## a reconnect-with-resume wave.
+bench-ws:
+	$(call apt_install,$(BENCH_PACKAGES) libhiredis-dev)
+	$(SWIFT) build -c release --product patterndesk
+	python3 -c "import redis, websockets" 2>/dev/null || python3 -m pip install -q redis websockets
+	python3 scripts/bench_ws.py --scenarios latency,stall,resume,idle --seconds 15
+	python3 scripts/bench_ws.py --scenarios fanout --seconds 8 --fanout-rate 100
+	python3 scripts/bench_ws.py --scenarios fanout --seconds 8 --fanout-rate 200
 
 clean:
 	rm -rf .build
