@@ -4,7 +4,6 @@ import Ports
 import Redis
 import ServiceLifecycle
 import Synchronization
-import WebSocket
 
 /// What ingestion knows beyond the index: whether the warm start finished and what the producer's heartbeat says.
 /// Read by stats, health and readiness.
@@ -207,14 +206,4 @@ struct AsyncTimerSequence: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(interval: interval) }
-}
-
-/// Waits for graceful shutdown, then closes every WebSocket connection with 1001 before the HTTP server stops.
-struct WebSocketDrain: Service {
-    let hub: WebSocketHub
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await hub.shutdown(timeout: .seconds(3))
-    }
 }

@@ -24,8 +24,7 @@ import WebSocket
                 var session = NativeSession(inbound: inbound, outbound: outbound)
                 let connected = try await session.until("connected")
                 let epoch = try #require(connected.last?["epoch"] as? String)
-                try await session.send(#"{"action":"subscribe","id":"c1","symbols":["AAPL"],"pattern_types":["Bull_Flag"],"confidence_min":0.7}"#)
-                _ = try await session.until("subscribed")
+                try await session.subscribe(#"{"action":"subscribe","id":"c1","symbols":["AAPL"],"pattern_types":["Bull_Flag"],"confidence_min":0.7}"#)
                 let now = service.clock.now()
                 service.ingest([
                     event("AAPL", "Bull_Flag", confidence: 0.8, ageSeconds: 10, now: now),
@@ -52,8 +51,7 @@ import WebSocket
             try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
                 var session = NativeSession(inbound: inbound, outbound: outbound)
                 _ = try await session.until("connected")
-                try await session.send(#"{"action":"subscribe","id":"all"}"#)
-                _ = try await session.until("subscribed")
+                try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
                 try await session.send(#"{"action":"unsubscribe","id":"all"}"#)
                 _ = try await session.until("unsubscribed")
                 service.ingest([event("AAPL", "Doji", confidence: 0.9, now: service.clock.now())])
@@ -71,8 +69,7 @@ import WebSocket
             try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
                 var session = NativeSession(inbound: inbound, outbound: outbound)
                 _ = try await session.until("connected")
-                try await session.send(#"{"action":"subscribe","id":"doji","pattern_types":["Doji"]}"#)
-                _ = try await session.until("subscribed")
+                try await session.subscribe(#"{"action":"subscribe","id":"doji","pattern_types":["Doji"]}"#)
                 service.ingest([event("AAPL", "Doji", confidence: 0.9, ageSeconds: 10, ttlSeconds: 20, now: service.clock.now())])
                 _ = try await session.until("pattern")
                 service.clock.advance(by: 30_000)
@@ -93,8 +90,7 @@ import WebSocket
             try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
                 var session = NativeSession(inbound: inbound, outbound: outbound)
                 _ = try await session.until("connected")
-                try await session.send(#"{"action":"subscribe","id":"all"}"#)
-                _ = try await session.until("subscribed")
+                try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
                 try await session.send(#"{"action":"resume","after":\#(lastSeen)}"#)
                 let replay = try await session.until("resumed")
                 let patterns = replay.filter { $0["T"] as? String == "pattern" }
@@ -111,8 +107,7 @@ import WebSocket
             try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
                 var session = NativeSession(inbound: inbound, outbound: outbound)
                 _ = try await session.until("connected")
-                try await session.send(#"{"action":"subscribe","id":"all"}"#)
-                _ = try await session.until("subscribed")
+                try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
                 try await session.send(#"{"action":"resume","after":\#(lastSeen)}"#)
                 let answer = try await session.until("resync")
                 #expect(!answer.contains { $0["T"] as? String == "pattern" })
@@ -177,8 +172,7 @@ import WebSocket
                     try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
                         var session = NativeSession(inbound: inbound, outbound: outbound)
                         _ = try await session.until("connected")
-                        try await session.send(#"{"action":"subscribe","id":"all"}"#)
-                        _ = try await session.until("subscribed")
+                        try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
                         while hub.status().counters.first(where: { $0.name == "slow_consumers_closed" })?.value ?? 0 == 0 {
                             try await Task.sleep(for: .milliseconds(20))
                         }
@@ -190,8 +184,7 @@ import WebSocket
                     try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
                         var session = NativeSession(inbound: inbound, outbound: outbound)
                         _ = try await session.until("connected")
-                        try await session.send(#"{"action":"subscribe","id":"all"}"#)
-                        _ = try await session.until("subscribed")
+                        try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
                         while received.value < events {
                             received.value += try await session.next().filter { $0["T"] as? String == "pattern" }.count
                         }
@@ -244,6 +237,12 @@ struct NativeSession {
     }
 
     func send(_ text: String) async throws { try await outbound.writeTextMessage(text) }
+
+    /// Sends a subscribe request and waits for its confirmation.
+    mutating func subscribe(_ request: String) async throws {
+        try await send(request)
+        _ = try await until("subscribed")
+    }
 
     /// The messages of the next frame.
     mutating func next() async throws -> [[String: Any]] {

@@ -183,6 +183,4 @@ final class Outbox: Sendable {
         waiter?.resume()
         doom?.resume(returning: nil)
     }
-
-    var queuedCount: Int { state.withLock { $0.queue.count - $0.head } }
 }

@@ -11,18 +11,13 @@ extension WebSocketHub {
 
     /// The native protocol at `/ws`: `connected` first, then requests answered in order, events as they match.
     func runNative(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        guard let opened = open(.native) else {
-            try? await outbound.close(.goingAway, reason: Closing.Reason.shutdown.rawValue)
-            return
-        }
-        defer { close(opened.id) }
-        let outbox = opened.outbox
-        _ = outbox.push(
-            OutboundMessage(
-                body: NativeProtocol.connected(epoch: epoch, seq: opened.seq, oldestSeq: opened.oldestSeq, serverTime: clock.now())))
-        try await serve(outbox, kind: .native, outbound: outbound, logger: logger) {
-            for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
-                self.handleNative(message, connection: opened.id, outbox: outbox)
+        try await withConnection(.native, outbound: outbound) { id, outbox, seq, oldestSeq in
+            _ = outbox.push(
+                OutboundMessage(body: NativeProtocol.connected(epoch: epoch, seq: seq, oldestSeq: oldestSeq, serverTime: clock.now())))
+            try await serve(outbox, kind: .native, outbound: outbound, logger: logger) {
+                for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
+                    self.handleNative(message, connection: id, outbox: outbox)
+                }
             }
         }
     }

@@ -9,44 +9,40 @@ extension WebSocketHub {
     /// Socket.IO v5 over Engine.IO v4 (websocket transport): OPEN, then the client's CONNECT, `connection_confirmed`,
     /// server pings every `pingInterval`, and the TickStock events.
     func runSocketIO(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        guard let opened = open(.socketIO) else {
-            try? await outbound.close(.goingAway, reason: Closing.Reason.shutdown.rawValue)
-            return
-        }
-        defer { close(opened.id) }
-        let outbox = opened.outbox
-        let sessionID = Self.sessionID(opened.id)
-        _ = outbox.push(OutboundMessage(body: SocketIOProtocol.open(sessionID: sessionID)))
-        let lastPong = LastPong(Int64(clock.now()))
-        try await serve(outbox, kind: .socketIO, outbound: outbound, logger: logger) {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                // Engine.IO v4: the server pings; a client that does not answer within the timeout is gone.
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: .milliseconds(SocketIOProtocol.pingInterval))
-                        _ = outbox.push(OutboundMessage(body: SocketIOProtocol.ping))
-                        try await Task.sleep(for: .milliseconds(SocketIOProtocol.pingTimeout))
-                        let sincePong = Int64(self.clock.now()) - lastPong.millis.load(ordering: .relaxed)
-                        if sincePong > Int64(SocketIOProtocol.pingInterval + SocketIOProtocol.pingTimeout) { return }
-                    }
-                }
-                group.addTask {
-                    for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
-                        guard case .text(let text) = message else { continue }
-                        let packet: SocketIOProtocol.Inbound
-                        do throws(RealtimeProtocolError) {
-                            packet = try SocketIOProtocol.parse(Array(text.utf8))
-                        } catch {
-                            self.counters.badRequests.add(1, ordering: .relaxed)
-                            self.emit(outbox, "protocol_error") { $0.object { $0.field("message", error.message) } }
-                            continue
+        try await withConnection(.socketIO, outbound: outbound) { id, outbox, _, _ in
+            let sessionID = Self.sessionID(id)
+            _ = outbox.push(OutboundMessage(body: SocketIOProtocol.open(sessionID: sessionID)))
+            let lastPong = LastPong(Int64(clock.now()))
+            try await serve(outbox, kind: .socketIO, outbound: outbound, logger: logger) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    // Engine.IO v4: the server pings; a client that does not answer within the timeout is gone.
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .milliseconds(SocketIOProtocol.pingInterval))
+                            let sent = Int64(self.clock.now())
+                            _ = outbox.push(OutboundMessage(body: SocketIOProtocol.ping))
+                            try await Task.sleep(for: .milliseconds(SocketIOProtocol.pingTimeout))
+                            if lastPong.millis.load(ordering: .relaxed) < sent { return }
                         }
-                        if case .pong = packet { lastPong.millis.store(Int64(self.clock.now()), ordering: .relaxed) }
-                        if !self.handleSocketIO(packet, connection: opened.id, sessionID: sessionID, outbox: outbox) { return }
                     }
+                    group.addTask {
+                        for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
+                            guard case .text(let text) = message else { continue }
+                            let packet: SocketIOProtocol.Inbound
+                            do throws(RealtimeProtocolError) {
+                                packet = try SocketIOProtocol.parse(Array(text.utf8))
+                            } catch {
+                                self.counters.badRequests.add(1, ordering: .relaxed)
+                                self.emit(outbox, "protocol_error") { $0.object { $0.field("message", error.message) } }
+                                continue
+                            }
+                            if case .pong = packet { lastPong.millis.store(Int64(self.clock.now()), ordering: .relaxed) }
+                            if !self.handleSocketIO(packet, connection: id, sessionID: sessionID, outbox: outbox) { return }
+                        }
+                    }
+                    _ = try await group.next()
+                    group.cancelAll()
                 }
-                _ = try await group.next()
-                group.cancelAll()
             }
         }
     }

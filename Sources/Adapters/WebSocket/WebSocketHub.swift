@@ -1,5 +1,7 @@
 public import Domain
 public import Ports
+import HummingbirdWebSocket
+import NIOWebSocket
 import Synchronization
 
 /// The real-time core shared by both protocols: connections, the subscription index, the sequenced history and the
@@ -38,15 +40,31 @@ public final class WebSocketHub: PatternBroadcaster {
         var tails: [String: [UInt8]] = [:]
     }
 
-    /// One numbered event, serialised once per protocol (Socket.IO frames only when someone needs them).
+    /// One numbered event, serialised at most once per protocol, and only when a recipient (live or replayed) needs
+    /// it: with nobody connected, ingestion pays for no JSON at all.
     final class EncodedEvent: @unchecked Sendable {
         let event: FeedEvent
-        let native: [UInt8]
-        /// Guarded by the hub's lock.
-        var socketIO: [[UInt8]]?
-        init(event: FeedEvent, native: [UInt8]) {
+        let seq: UInt64
+        /// Both guarded by the hub's lock.
+        private var native: [UInt8]?
+        private var socketIO: [[UInt8]]?
+        init(event: FeedEvent, seq: UInt64) {
             self.event = event
-            self.native = native
+            self.seq = seq
+        }
+
+        func nativeBody(epoch: String) -> [UInt8] {
+            if let native { return native }
+            let body = NativeProtocol.eventBody(event, seq: seq, epoch: epoch)
+            native = body
+            return body
+        }
+
+        func socketIOFrames(epoch: String) -> [[UInt8]] {
+            if let socketIO { return socketIO }
+            let frames = SocketIOProtocol.eventFrames(event, seq: seq, epoch: epoch)
+            socketIO = frames
+            return frames
         }
     }
 
@@ -89,12 +107,12 @@ public final class WebSocketHub: PatternBroadcaster {
         state.withLock { state in
             for event in events {
                 state.seq += 1
-                let seq = state.seq
-                let encoded = EncodedEvent(event: event, native: NativeProtocol.eventBody(event, seq: seq, epoch: epoch))
-                state.history.append(encoded, seq: seq, at: now)
+                let encoded = EncodedEvent(event: event, seq: state.seq)
+                state.history.append(encoded, seq: encoded.seq, at: now)
                 guard !state.connections.isEmpty else { continue }
                 for (owner, names) in state.index.match(event) {
-                    guard let message = Self.message(encoded, seq: seq, names: names, owner: owner, state: &state, epoch: epoch) else { continue }
+                    guard let message = Self.message(encoded, names: names, owner: owner, at: enqueuedAt, state: &state, epoch: epoch)
+                    else { continue }
                     for part in message {
                         switch state.connections[owner]?.outbox.push(part) {
                         case .queued?: queued += 1
@@ -128,6 +146,19 @@ public final class WebSocketHub: PatternBroadcaster {
     }
 
     // MARK: - Connections
+
+    /// Registers a connection for the length of `body`; once shutdown began, closes the socket with 1001 instead.
+    func withConnection(
+        _ kind: Kind, outbound: WebSocketOutboundWriter,
+        _ body: (_ id: UInt64, _ outbox: Outbox, _ seq: UInt64, _ oldestSeq: UInt64?) async throws -> Void
+    ) async throws {
+        guard let opened = open(kind) else {
+            try? await outbound.close(.goingAway, reason: Closing.Reason.shutdown.rawValue)
+            return
+        }
+        defer { close(opened.id) }
+        try await body(opened.id, opened.outbox, opened.seq, opened.oldestSeq)
+    }
 
     /// Registers a connection; nil once shutdown began.
     func open(_ kind: Kind) -> (id: UInt64, outbox: Outbox, seq: UInt64, oldestSeq: UInt64?)? {
@@ -176,6 +207,7 @@ public final class WebSocketHub: PatternBroadcaster {
     func resume(_ id: UInt64, after: UInt64, epoch clientEpoch: String?) {
         counters.resumes.add(1, ordering: .relaxed)
         var replayed = 0
+        let enqueuedAt = ContinuousClock.now
         let resynced = state.withLock { state -> Bool in
             guard let outbox = state.connections[id]?.outbox else { return false }
             let latest = state.seq
@@ -187,7 +219,8 @@ public final class WebSocketHub: PatternBroadcaster {
             }
             for entry in entries {
                 let names = state.index.replay(entry.element.event, seq: entry.seq, to: id)
-                guard !names.isEmpty, let parts = Self.message(entry.element, seq: entry.seq, names: names, owner: id, state: &state, epoch: epoch)
+                guard !names.isEmpty,
+                    let parts = Self.message(entry.element, names: names, owner: id, at: enqueuedAt, state: &state, epoch: epoch)
                 else { continue }
                 for var part in parts {
                     part.isReplay = true
@@ -203,7 +236,8 @@ public final class WebSocketHub: PatternBroadcaster {
 
     /// The queue entries for one recipient of one event, in its connection's protocol.
     private static func message(
-        _ encoded: EncodedEvent, seq: UInt64, names: [String], owner: UInt64, state: inout State, epoch: String
+        _ encoded: EncodedEvent, names: [String], owner: UInt64, at enqueuedAt: ContinuousClock.Instant, state: inout State,
+        epoch: String
     ) -> [OutboundMessage]? {
         guard let connection = state.connections[owner] else { return nil }
         switch connection.kind {
@@ -219,10 +253,9 @@ public final class WebSocketHub: PatternBroadcaster {
             } else {
                 tail = NativeProtocol.recipientTail(names)
             }
-            return [OutboundMessage(body: encoded.native, tail: tail, isEvent: true)]
+            return [OutboundMessage(body: encoded.nativeBody(epoch: epoch), tail: tail, isEvent: true, enqueuedAt: enqueuedAt)]
         case .socketIO:
-            if encoded.socketIO == nil { encoded.socketIO = SocketIOProtocol.eventFrames(encoded.event, seq: seq, epoch: epoch) }
-            return encoded.socketIO!.map { OutboundMessage(body: $0, isEvent: true) }
+            return encoded.socketIOFrames(epoch: epoch).map { OutboundMessage(body: $0, isEvent: true, enqueuedAt: enqueuedAt) }
         }
     }
 

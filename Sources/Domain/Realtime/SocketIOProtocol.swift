@@ -181,28 +181,18 @@ public enum SocketIOProtocol {
         }
     }
 
-    /// `pattern_update`: the TickStock fields (`symbol`, `pattern`, `confidence`, `price`, `change`, `timestamp` in epoch
-    /// seconds) followed by the scan API's typed fields.
+    /// `pattern_update`: the TickStock fields (`symbol`, `pattern`, `price`, `change`, `timestamp` in epoch seconds)
+    /// followed by the scan API's typed fields (`confidence` among them).
     static func writeUpdate(_ p: Pattern, seq: UInt64, epoch: String, to w: inout JSONWriter) {
         w.object { w in
             w.field("symbol", p.symbol)
             w.field("pattern", p.patternType)
-            w.field("confidence", p.confidence)
             w.field("price", p.price)
             w.field("change", p.changePercent)
             w.field("timestamp", Double(p.detectedAt) / 1000)
             w.field("id", p.key.id)
-            w.field("pattern_type", p.patternType)
-            w.field("pattern_display", PatternName.display(p.patternType))
-            w.field("raw_name", p.rawName)
-            w.field("tier", p.tier.name)
-            w.field("relative_strength", p.effectiveRelativeStrength)
-            w.field("relative_volume", p.effectiveRelativeVolume)
-            w.field("rsi", p.effectiveRSI)
-            w.field("detected_at", Timestamp.iso8601(p.detectedAt))
-            w.field("expires_at", Timestamp.iso8601(p.expiresAt))
-            w.field("sector", p.sector)
             w.field("source", p.source)
+            PatternItem.writeTypedFields(p, to: &w)
             w.field("seq", Int(seq))
             w.field("epoch", epoch)
         }

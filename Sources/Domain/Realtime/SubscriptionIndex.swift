@@ -87,11 +87,9 @@ public struct SubscriptionIndex<Owner: Hashable & Sendable>: Sendable {
         if let keys = bySymbol[pattern.symbol] { for key in keys { consider(key) } }
         if let keys = byType[pattern.patternType] { for key in keys { consider(key) } }
         for key in unindexed { consider(key) }
-        if deliveries.count > 1 || deliveries.first?.value.count ?? 0 > 1 {
-            for (owner, matched) in deliveries where matched.count > 1 {
-                let order = names[owner] ?? []
-                deliveries[owner] = order.filter(matched.contains)
-            }
+        // Buckets are sets: put an owner's several matches back in the order its subscriptions were made.
+        for (owner, matched) in deliveries where matched.count > 1 {
+            deliveries[owner] = (names[owner] ?? []).filter(matched.contains)
         }
         return deliveries
     }
