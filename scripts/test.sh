@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 
 # Third-party clients the black-box suites drive the binary with.
-packages="redis pytest websockets python-socketio websocket-client"
-python3 -c "import redis, pytest, websockets, socketio, websocket" 2>/dev/null \
+packages="redis pytest pytest-timeout websockets python-socketio websocket-client"
+python3 -c "import redis, pytest, pytest_timeout, websockets, socketio, websocket" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check $packages \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages $packages
 
@@ -21,7 +21,24 @@ for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; slee
 redis-cli -p "$port" ping >/dev/null
 
 "$SWIFT" build --build-tests --explicit-target-dependency-import-check error
-PATTERNDESK_TEST_REDIS_URL="redis://127.0.0.1:$port" "$SWIFT" test --skip-build
+# A hung test must fail the run, not stall CI: each suite has a Swift Testing time limit, and the whole bundle gets a
+# hard one here. Output is line-buffered so that what a killed run printed last is really what it did last.
+log="$dir/swift-test.log"
+set +e
+NO_COLOR=1 PATTERNDESK_TEST_REDIS_URL="redis://127.0.0.1:$port" timeout -k 30 "${SWIFT_TEST_TIMEOUT:-1200}" \
+    stdbuf -oL -eL .build/debug/patterndeskPackageTests.xctest --testing-library swift-testing --verbose 2>&1 \
+    | tee "$log" | grep --line-buffered -v '^◇'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" != 0 ]; then
+    if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+        echo "swift test exceeded ${SWIFT_TEST_TIMEOUT:-1200} s; tests that started and never finished:" >&2
+        grep -E '^◇ Test "' "$log" | grep -oE '^◇ Test "[^"]*"' | sed 's/^◇ //' | sort -u >"$dir/started" || true
+        grep -E '^. Test "[^"]*".* (passed|failed) after' "$log" | grep -oE 'Test "[^"]*"' | sort -u >"$dir/ended" || true
+        comm -23 "$dir/started" "$dir/ended" >&2 || true
+    fi
+    exit "$status"
+fi
 "$SWIFT" build --product patterndesk
-PATTERNDESK_BIN="$PWD/.build/debug/patterndesk" python3 -m pytest tests/blackbox -q
+PATTERNDESK_BIN="$PWD/.build/debug/patterndesk" python3 -m pytest tests/blackbox -q --timeout 600
 "$SWIFT" package check-architecture

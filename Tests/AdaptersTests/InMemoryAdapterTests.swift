@@ -3,7 +3,7 @@ import InMemory
 import Ports
 import Testing
 
-@Suite struct TheInMemoryAdapters {
+@Suite(.timeLimit(.minutes(2))) struct TheInMemoryAdapters {
     @Test func `the event source meets the event-source contract`() async throws {
         try await eventSourceContract(make: { InMemoryEventSource(maxBatch: 64) }) { source, body in
             source.publish(IncomingEvent(body: Array(body.utf8), channel: "test", receivedAt: 0))

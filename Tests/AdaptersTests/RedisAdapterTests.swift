@@ -8,7 +8,8 @@ import Synchronization
 import Testing
 
 /// The Redis adapter against the real `redis-server` that `make test` starts (`PATTERNDESK_TEST_REDIS_URL`).
-@Suite(.enabled(if: RedisTestServer.url != nil, "needs PATTERNDESK_TEST_REDIS_URL (make test starts a redis-server)"))
+@Suite(
+    .enabled(if: RedisTestServer.url != nil, "needs PATTERNDESK_TEST_REDIS_URL (make test starts a redis-server)"), .timeLimit(.minutes(2)))
 struct TheRedisAdapter {
     let endpoint = try! RedisEndpoint(url: RedisTestServer.url ?? "redis://127.0.0.1:1")
     var client: RedisClient { RedisClient(endpoint: endpoint, name: "test-client") }
@@ -191,14 +192,19 @@ enum RedisTestServer {
     }
 }
 
-/// Polls `condition` every 5 ms for up to 10 s.
+/// Polls `condition` every 5 ms for up to 30 s (the whole bundle runs in parallel on two cores, and CPU-bound suites
+/// can hold the cooperative threads for seconds), and ends the test when it never holds.
 func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + .seconds(30)
     while !condition() {
         guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
-            return
+            throw TimedOut(sourceLocation: sourceLocation)
         }
         try await Task.sleep(for: .milliseconds(5))
     }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    var sourceLocation: SourceLocation
+    var description: String { "condition not met within 30 s (\(sourceLocation))" }
 }

@@ -7,7 +7,8 @@ import InMemory
 import Ports
 import Testing
 
-@Suite struct ThePatternEndpoints {
+/// Every test here runs a service; a time limit turns a hang into a failure instead of a stalled CI run.
+@Suite(.timeLimit(.minutes(2))) struct ThePatternEndpoints {
     @Test func `scan returns compat strings and typed fields side by side`() async throws {
         let service = try await TestService()
         let now = service.clock.now()

@@ -10,11 +10,13 @@ import InMemory
 import Logging
 import NIOWebSocket
 import Ports
+import Synchronization
 import Testing
 import WebSocket
 
 /// The native protocol against the real server on a free port.
-@Suite struct TheNativeWebSocketProtocol {
+/// Live servers and clients: a time limit turns a lost message into a failure instead of a stalled CI run.
+@Suite(.timeLimit(.minutes(2))) struct TheNativeWebSocketProtocol {
     static let client = WebSocketClientConfiguration(maxFrameSize: 1 << 22)
 
     @Test func `a subscription gets exactly the events matching every criterion`() async throws {
@@ -164,50 +166,63 @@ import WebSocket
     @Test func `a client that stops reading is closed and the others get everything`() async throws {
         let service = try await TestService { $0.webSocket.queueMessages = 64; $0.webSocket.queueBytes = 1 << 20 }
         let hub = service.dependencies.hub
-        let events = 3000
+        let sent = AtomicCount()
+        let received = AtomicCount()
+        @Sendable func slowClosed() -> Int { hub.status().counters.first { $0.name == "slow_consumers_closed" }?.value ?? 0 }
         try await service.live { client in
-            try await withThrowingTaskGroup(of: Int.self) { group in
+            try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     // The stalled client: subscribes, then never reads again until the server gave up on it.
                     try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
                         var session = NativeSession(inbound: inbound, outbound: outbound)
                         _ = try await session.until("connected")
                         try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
-                        while hub.status().counters.first(where: { $0.name == "slow_consumers_closed" })?.value ?? 0 == 0 {
-                            try await Task.sleep(for: .milliseconds(20))
-                        }
+                        while slowClosed() == 0 { try await Task.sleep(for: .milliseconds(20)) }
                     }
-                    return -1
                 }
                 group.addTask {
-                    let received = SeqBox()
+                    // The reading client counts every pattern until the test is over and cancels it.
                     try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
                         var session = NativeSession(inbound: inbound, outbound: outbound)
                         _ = try await session.until("connected")
                         try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
-                        while received.value < events {
-                            received.value += try await session.next().filter { $0["T"] as? String == "pattern" }.count
-                        }
+                        while true { received.add(try await session.next().filter { $0["T"] as? String == "pattern" }.count) }
                     }
-                    return received.value
                 }
                 while hub.status().subscriptions < 2 { try await Task.sleep(for: .milliseconds(10)) }
-                // Big events (about 4 KB each) so the stalled client's socket buffers fill and its queue overflows.
+                // Big events (about 4 KB each) until the stalled client's socket buffers (several MB on loopback, more
+                // or less depending on the kernel) are full and its queue overflows, then 50 batches more. The
+                // producer is paced by the reading client, so only the stalled one can fall behind, however slow the box.
                 let now = service.clock.now()
                 let extras = (0..<150).map { (name: "level_\($0)", value: ExtraValue.number(Double($0) * 1.5)) }
-                for start in stride(from: 0, to: events, by: 10) {
+                var batchesAfterClose = 0
+                while batchesAfterClose < 50 {
+                    guard sent.load() < 100_000 else {
+                        Issue.record("the stalled client was not closed after \(sent.load()) events")
+                        break
+                    }
+                    let start = sent.load()
                     let batch = (start..<start + 10).map {
-                        Pattern(symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.9, detectedAt: now - EpochMillis($0), expiresAt: now + 3_600_000, extras: extras)
+                        Pattern(
+                            symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.9, detectedAt: now - EpochMillis($0),
+                            expiresAt: now + 3_600_000, extras: extras)
                     }
                     hub.broadcast(AppliedChanges(upserted: batch), at: now)
-                    try await Task.sleep(for: .milliseconds(2))
+                    sent.add(batch.count)
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while received.load() < sent.load() {
+                        guard ContinuousClock.now < deadline else {
+                            Issue.record("the reading client got \(received.load()) of \(sent.load()) events")
+                            break
+                        }
+                        try await Task.sleep(for: .milliseconds(1))
+                    }
+                    if slowClosed() > 0 { batchesAfterClose += 1 }
                 }
-                var results: [Int] = []
-                for try await result in group { results.append(result) }
-                #expect(results.contains(events))
+                group.cancelAll()
             }
-            let status = hub.status()
-            #expect(status.counters.first { $0.name == "slow_consumers_closed" }?.value == 1)
+            #expect(received.load() == sent.load())
+            #expect(slowClosed() == 1)
         }
     }
 
@@ -224,6 +239,13 @@ import WebSocket
 
 final class SeqBox: @unchecked Sendable {
     var value = 0
+}
+
+/// A counter one task bumps while another reads it.
+final class AtomicCount: Sendable {
+    private let value = Atomic(0)
+    func load() -> Int { value.load(ordering: .acquiring) }
+    func add(_ amount: Int) { value.add(amount, ordering: .releasing) }
 }
 
 /// A native-protocol test client: sends requests, reads frames as arrays of messages.

@@ -48,7 +48,7 @@ func eventSourceContract<Source: PatternEventSource>(
                 return batch.map { String(decoding: $0.body, as: UTF8.self) == "bad" ? .rejected(reason: "not_json") : .accepted }
             }
         }
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while received.withLock({ $0.count }) < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
@@ -78,7 +78,7 @@ func deliver<Source: PatternEventSource>(
             return batch.map { _ in .accepted }
         }
     }
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + .seconds(30)
     while !done() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
     task.cancel()
     try await task.value
