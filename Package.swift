@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "CommandLineArguments"]),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Pure, synchronous domain: value types and functions, no dependencies.
@@ -45,11 +48,26 @@ let package = Package(
             path: "Sources/Adapters/Redis",
             swiftSettings: swiftSettings
         ),
+        // PostgreSQL: the catalogue and user data, migrations and seeding.
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "Domain", "Ports",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Adapters/Postgres",
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HTTP",
             dependencies: [
                 "Domain", "Ports",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Adapters/HTTP",
@@ -72,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "App",
             dependencies: [
-                "Domain", "Ports", "InMemory", "HTTP", "Redis", "WebSocket",
+                "Domain", "Ports", "InMemory", "HTTP", "Postgres", "Redis", "WebSocket",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -83,11 +101,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: swiftSettings),
-        .testTarget(name: "AdaptersTests", dependencies: ["Domain", "Ports", "InMemory", "Redis"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AdaptersTests", dependencies: ["Domain", "Ports", "InMemory", "Postgres", "Redis"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "App", "Domain", "Ports", "InMemory", "HTTP", "WebSocket",
+                "App", "Domain", "Ports", "InMemory", "HTTP", "Postgres", "WebSocket",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import InMemory
 import Logging
 import Ports
+import Postgres
 import Redis
 import ServiceLifecycle
 import WebSocket
@@ -24,11 +25,20 @@ struct Dependencies<Store: PatternStore, Clock: WallClock>: Sendable {
     let state: IngestionState
     /// Real-time delivery over WebSocket.
     let hub: WebSocketHub
+    /// Watchlists and presets: PostgreSQL when configured, else in memory.
+    let userData: any UserDataRepository
+    /// The running PostgreSQL client, when configured (readiness and dashboard stats ask it).
+    let database: PostgresDatabase?
+    let authenticator: UserAuthenticator
 
     init(
         store: Store, clock: Clock, catalog: Catalog, source: any PatternEventSource, demoSource: InMemoryEventSource?,
-        cache: (any PatternCache)?, heartbeat: (any ProducerHeartbeatSource)?, configuration: AppConfiguration
+        cache: (any PatternCache)?, heartbeat: (any ProducerHeartbeatSource)?, configuration: AppConfiguration,
+        userData: any UserDataRepository, database: PostgresDatabase?, authenticator: UserAuthenticator
     ) {
+        self.userData = userData
+        self.database = database
+        self.authenticator = authenticator
         self.store = store
         self.clock = clock
         self.catalog = catalog
@@ -56,17 +66,20 @@ struct Dependencies<Store: PatternStore, Clock: WallClock>: Sendable {
     }
 }
 
-/// The embedded default (bundled catalogue, in-memory store and event source), or Redis ingestion when
-/// `redis.url` is set.
+/// The embedded default (bundled catalogue, in-memory store, event source and user data), Redis ingestion when
+/// `redis.url` is set, and user data and the catalogue in PostgreSQL when `database` (already running) is given.
 func makeDependencies<Clock: WallClock>(
-    configuration: AppConfiguration, clock: Clock, logger: Logger = Logger(label: "patterndesk")
+    configuration: AppConfiguration, clock: Clock, database: PostgresDatabase? = nil, logger: Logger = Logger(label: "patterndesk")
 ) async throws -> Dependencies<InMemoryPatternStore, Clock> {
-    let catalog = try await InMemorySymbolCatalog().catalog()
+    let catalog = try await loadCatalog(database: database, logger: logger)
+    let userData: any UserDataRepository = database.map { PostgresUserDataRepository(database: $0) } ?? InMemoryUserDataRepository()
+    let authenticator = await UserAuthenticator(
+        settings: .init(secret: configuration.authSecret, allowUserHeader: configuration.devUserHeader))
     guard let redis = configuration.redis else {
         let source = InMemoryEventSource()
         return Dependencies(
             store: InMemoryPatternStore(), clock: clock, catalog: catalog, source: source, demoSource: source, cache: nil,
-            heartbeat: nil, configuration: configuration)
+            heartbeat: nil, configuration: configuration, userData: userData, database: database, authenticator: authenticator)
     }
     let endpoint = redis.endpoint
     let pool = RedisCommandPool(endpoint: endpoint, size: 2)
@@ -81,7 +94,27 @@ func makeDependencies<Clock: WallClock>(
         store: InMemoryPatternStore(), clock: clock, catalog: catalog,
         source: RedisEventSource(endpoint: endpoint, configuration: redis.source, clock: clock, logger: logger),
         demoSource: nil, cache: redis.cacheKey.map { RedisPatternCache(pool: pool, key: $0) },
-        heartbeat: RedisProducerHeartbeat(pool: pool, key: redis.heartbeatKey), configuration: configuration)
+        heartbeat: RedisProducerHeartbeat(pool: pool, key: redis.heartbeatKey), configuration: configuration, userData: userData,
+        database: database, authenticator: authenticator)
+}
+
+/// The catalogue from PostgreSQL when it is configured and seeded; otherwise, or when it cannot be read, the bundled
+/// one, so that scans always work.
+func loadCatalog(database: PostgresDatabase?, logger: Logger) async throws -> Catalog {
+    let bundled = try InMemorySymbolCatalog.bundled()
+    guard let database else { return bundled }
+    do {
+        let stored = try await PostgresSymbolCatalog(database: database).catalog()
+        guard !stored.symbols.isEmpty else {
+            logger.warning("the database catalogue is empty (run `patterndesk seed`); serving the bundled catalogue")
+            return bundled
+        }
+        logger.info("catalogue loaded from postgres", metadata: ["db.rows": "\(stored.symbols.count)"])
+        return stored
+    } catch {
+        logger.warning("cannot read the catalogue from postgres; serving the bundled catalogue", metadata: ["error": "\(error)"])
+        return bundled
+    }
 }
 
 /// Builds the whole service for `configuration`. `patterndesk serve` calls this; tests call it or the overload below.
@@ -143,14 +176,26 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     settings.ingestionStatus = dependencies.ingestionStatus
     let hub = dependencies.hub
     settings.realtimeStatus = { hub.status() }
+    settings.personalizer = ScanPersonalizer(repository: dependencies.userData, authenticator: dependencies.authenticator)
     PatternController(store: dependencies.store, clock: dependencies.clock, catalog: dependencies.catalog, settings: settings)
         .register(on: router)
+    registerUserRoutes(dependencies.userData, dependencies, on: router)
+    let database = dependencies.database
+    let userData = dependencies.userData
+    CatalogController(catalog: dependencies.catalog, store: dependencies.store) {
+        guard database != nil else { return "in_memory" }
+        return (try? await userData.ping()) != nil ? "connected" : "unavailable"
+    }.register(on: router)
     let store = dependencies.store
     let symbolCount = dependencies.catalog.symbols.count
     let status = dependencies.ingestionStatus
     let sourceName = dependencies.source.name
     OperationsController {
-        readiness(status(), realtime: hub.status(), patterns: store.snapshot().count, symbols: symbolCount, sourceName: sourceName)
+        var report = readiness(status(), realtime: hub.status(), patterns: store.snapshot().count, symbols: symbolCount, sourceName: sourceName)
+        if let database {
+            await report.addDatabaseCheck(database)
+        }
+        return report
     }.register(on: router)
     WebSocketRoutes(hub: hub).register(on: router)
     return router
@@ -183,4 +228,27 @@ func readiness(_ status: IngestionStatus, realtime: RealtimeStatus, patterns: In
     return ReadinessReport(
         ready: status.warmStartLoaded && status.source.connected, degraded: status.warmStartLoaded && !status.source.connected,
         checks: checks)
+}
+
+extension ReadinessReport {
+    /// PostgreSQL holds user data only: while it is down the service is degraded (scans and the feed go on, user routes
+    /// answer 503), not dead.
+    mutating func addDatabaseCheck(_ database: PostgresDatabase) async {
+        do {
+            try await database.ping()
+            checks.append(.init(name: "database", status: "up", detail: "postgres \(database.endpoint.host):\(database.endpoint.port) reachable"))
+        } catch {
+            checks.append(.init(name: "database", status: "down", detail: "postgres unreachable: user data answers 503"))
+            degraded = degraded || ready
+            ready = false
+        }
+    }
+}
+
+/// Opens the repository existential so that the controller is specialised for the concrete adapter.
+private func registerUserRoutes<Store: PatternStore, Clock: WallClock>(
+    _ repository: some UserDataRepository, _ dependencies: Dependencies<Store, Clock>, on router: Router<BasicWebSocketRequestContext>
+) {
+    UserDataController(repository: repository, authenticator: dependencies.authenticator, catalog: dependencies.catalog, clock: dependencies.clock)
+        .register(on: router)
 }

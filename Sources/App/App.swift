@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import InMemory
 import Logging
+import Postgres
 import ServiceLifecycle
 import UnixSignals
 
@@ -21,6 +22,17 @@ struct PatternDesk {
         switch command {
         case "serve":
             try await runService(reader: reader)
+        case "migrate", "seed", "token":
+            do {
+                if command == "token" {
+                    try await TokenCommand(reader: reader).run()
+                } else {
+                    try await DatabaseCommand(reader: reader, seed: command == "seed").run()
+                }
+            } catch {
+                FileHandle.standardError.write(Data("patterndesk \(command): \(error)\n".utf8))
+                exit(1)
+            }
         case "bench":
             try IndexBenchmark(reader: reader).run()
         case "bench-apply":
@@ -44,6 +56,7 @@ struct PatternDesk {
         let configuration: AppConfiguration
         do {
             configuration = try AppConfiguration(reader: reader)
+            try configuration.checkServable()
         } catch {
             FileHandle.standardError.write(Data("patterndesk: \(error)\n".utf8))
             exit(78)
@@ -55,7 +68,36 @@ struct PatternDesk {
             return handler
         }
         let logger = Logger(label: "patterndesk")
-        let dependencies = try await makeDependencies(configuration: configuration, clock: SystemWallClock(), logger: logger)
+        if configuration.devUserHeader {
+            let warning = "auth: X-User-ID is trusted without a token (development mode; auth.dev-user-header=false turns it off)"
+            print(warning)
+            logger.warning("\(warning)")
+        }
+        guard let settings = configuration.database else {
+            try await serve(configuration: configuration, database: nil, logger: logger)
+            return
+        }
+        // The PostgreSQL client runs beside the service and stops after it, so that draining requests can still query.
+        let database = PostgresDatabase(
+            endpoint: settings.endpoint, timeout: settings.timeout, maximumConnections: settings.poolSize, logger: logger)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await database.run() }
+            if settings.migrate {
+                do {
+                    try await PostgresMigrator(database: database).migrate(logger: logger)
+                } catch {
+                    // A dead database degrades readiness; it never stops the service. The next start migrates again.
+                    logger.error("migrations not applied; user data answers 503 until the database is back", metadata: ["error": "\(error)"])
+                }
+            }
+            try await serve(configuration: configuration, database: database, logger: logger)
+            group.cancelAll()
+        }
+    }
+
+    static func serve(configuration: AppConfiguration, database: PostgresDatabase?, logger: Logger) async throws {
+        let dependencies = try await makeDependencies(
+            configuration: configuration, clock: SystemWallClock(), database: database, logger: logger)
         let app = buildApplication(dependencies: dependencies, logger: logger)
         // Services stop in reverse order: WebSocket clients get close 1001 before the HTTP server stops.
         let group = ServiceGroup(
@@ -68,6 +110,9 @@ struct PatternDesk {
     static let usage = """
         usage: patterndesk [serve] [--http-host H] [--http-port P] [--demo-rate N] [--demo-enabled false] [--log-level L]
                                    [--redis-url redis://host:port/db] [--redis-stream S] [--redis-channels a,b] …
+               patterndesk migrate --database-url postgres://…      apply pending SQL migrations
+               patterndesk seed --database-url postgres://…         migrate, then load the bundled catalogue (idempotent)
+               patterndesk token --user ID [--token-hours 24]       print a bearer token (needs AUTH_JWT_SECRET)
                patterndesk bench-apply [--bench-events N] [--bench-batch N]
                patterndesk publish --redis-url URL (--publish-channel C | --publish-stream S) [--publish-file F] [--publish-rate N]
                patterndesk bench [--bench-sizes 10000,100000,1000000] [--bench-queries N] [--bench-seed S]

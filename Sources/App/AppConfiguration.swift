@@ -2,6 +2,7 @@ import Configuration
 import Domain
 import Foundation
 import Logging
+import Postgres
 import Redis
 import WebSocket
 
@@ -20,6 +21,15 @@ import WebSocket
 ///     events and everything this young (at most 250,000 events).
 ///   - `patterns.ttl` (int, default `3600`): seconds a pattern without `expires_at` lives.
 ///   - `log.level` (string, default `info`): trace, debug, info, notice, warning, error, critical.
+///   - `database.url` (string, environment `DATABASE_URL`): `postgres://user:password@host:port/db[?sslmode=disable]`.
+///     Unset means user data and the catalogue stay in memory; set, they live in PostgreSQL.
+///   - `database.migrate` (bool, default `true`): apply pending migrations at start-up.
+///   - `database.timeout-ms` (int, default `2000`): longest wait for one database operation before a 503.
+///   - `database.pool-size` (int, default `16`): connections in the pool.
+///   - `auth.jwt-secret` (secret, environment `AUTH_JWT_SECRET`): the HS256 secret bearer tokens are signed with.
+///     Required with `database.url` unless `auth.dev-user-header` is on.
+///   - `auth.dev-user-header` (bool; default `true` without `database.url`, else `false`): trust `X-User-ID` without a
+///     token. Development only; the service prints a warning when it is on.
 ///   - `redis.url` (string, flag `--redis-url` or `--redis`, environment `REDIS_URL`): `redis://[:password@]host[:port][/db]`.
 ///     Unset means the embedded default (in memory, demo data); set, PatternDesk ingests from Redis and the demo is off.
 ///   - `redis.password`, `redis.db`: override the URL's.
@@ -85,6 +95,19 @@ struct AppConfiguration: Sendable, Equatable {
         }
     }
 
+    /// PostgreSQL, when `database.url` is set.
+    var database: Database?
+    struct Database: Sendable, Equatable {
+        var endpoint: PostgresEndpoint
+        var migrate = true
+        var timeout: Duration = .seconds(2)
+        var poolSize = 16
+    }
+
+    /// Bearer tokens and the development header.
+    var authSecret: String?
+    var devUserHeader = true
+
     init() {}
 
     init(reader: ConfigReader) throws {
@@ -119,6 +142,37 @@ struct AppConfiguration: Sendable, Equatable {
         }
         if let url = reader.string(forKey: "redis.url") ?? reader.string(forKey: "redis"), !url.isEmpty {
             redis = try Self.redis(url: url, reader: reader, httpPort: port)
+        }
+        try readDatabaseAndAuth(reader)
+    }
+
+    private mutating func readDatabaseAndAuth(_ reader: ConfigReader) throws {
+        if let url = reader.string(forKey: "database.url", isSecret: true), !url.isEmpty {
+            var database: Database
+            do {
+                database = Database(endpoint: try PostgresEndpoint(url: url))
+            } catch {
+                throw Invalid.value(key: "database.url", rule: "a postgres:// URL (\(error.reason))")
+            }
+            database.migrate = reader.bool(forKey: "database.migrate", default: true)
+            let timeout = reader.int(forKey: "database.timeout-ms", default: 2000)
+            guard (50...60_000).contains(timeout) else { throw Invalid.value(key: "database.timeout-ms", rule: "50...60000") }
+            database.timeout = .milliseconds(timeout)
+            database.poolSize = reader.int(forKey: "database.pool-size", default: 16)
+            guard (1...200).contains(database.poolSize) else { throw Invalid.value(key: "database.pool-size", rule: "1...200") }
+            self.database = database
+        }
+        authSecret = reader.string(forKey: "auth.jwt-secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        if let secret = authSecret, secret.utf8.count < 32 {
+            throw Invalid.value(key: "auth.jwt-secret", rule: "at least 32 bytes long")
+        }
+        devUserHeader = reader.bool(forKey: "auth.dev-user-header", default: database == nil)
+    }
+
+    /// Serving user data from PostgreSQL needs a way to authenticate: a token secret, or the development header.
+    func checkServable() throws {
+        if database != nil && authSecret == nil && !devUserHeader {
+            throw Invalid.value(key: "auth.jwt-secret", rule: "set when database.url is (or turn on auth.dev-user-header for development)")
         }
     }
 

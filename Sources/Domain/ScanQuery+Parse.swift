@@ -102,9 +102,6 @@ extension ScanQuery {
                 throw ScanQueryError(parameter: "universe", message: "universe: unknown universe '\(key)'; known: \(known)")
             }
         }
-        if last("preset") != nil {
-            throw ScanQueryError(parameter: "preset", message: "preset: saved filter presets need a user data store, which is not configured")
-        }
         query.page = try integer("page", range: 1...1_000_000, rule: "an integer >= 1") ?? 1
         query.perPage = try integer("per_page", "limit", range: 1...maxPerPage, rule: "an integer between 1 and \(maxPerPage)") ?? 30
         if let raw = last("sort_by")?.value {
@@ -130,6 +127,36 @@ extension ScanQuery {
             query.page = cursor.page
         }
         return query
+    }
+}
+
+extension ScanQuery {
+    /// A saved or inline filter object (`{"rs_min": 1.2, "pattern_types": ["Doji"]}`) as scan parameters, in order.
+    /// Values may be strings, numbers, booleans or lists of strings (joined with commas).
+    public static func parameters(fromFilters filters: JSONValue, field: String) throws(ScanQueryError) -> [(name: String, value: String)] {
+        guard case .object(let members) = filters else {
+            throw ScanQueryError(parameter: field, message: "\(field) must be an object of scan parameters")
+        }
+        var parameters: [(name: String, value: String)] = []
+        for (name, value) in members {
+            guard let text = scalarText(value) else {
+                throw ScanQueryError(parameter: field, message: "\(field).\(name) must be a string, a number or a list of strings")
+            }
+            parameters.append((name, text))
+        }
+        return parameters
+    }
+
+    static func scalarText(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let text): return text
+        case .number(let number): return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        case .array(let items):
+            let texts = items.compactMap { item -> String? in if case .string(let text) = item { text } else { nil } }
+            return texts.count == items.count ? texts.joined(separator: ",") : nil
+        default: return nil
+        }
     }
 }
 

@@ -43,7 +43,6 @@ import Testing
         ("rsi_range", "0,101"), ("rsi_range", "50"), ("timeframe", "Yearly"), ("symbols", "AA PL"), ("sectors", "Crypto"),
         ("sector", "XLZ"), ("universe", "nasdaq9000"), ("page", "0"), ("page", "two"), ("per_page", "101"), ("per_page", "0"),
         ("limit", "500"), ("sort_by", "price"), ("sort_order", "up"), ("cursor", "garbage"), ("pattern_types", "__"),
-        ("preset", "1"),
     ])
     func `a bad value is an error naming the parameter`(name: String, value: String) {
         #expect(throws: ScanQueryError.self) { try parse([(name, value)]) }

@@ -1,4 +1,5 @@
 import Foundation
+import Domain
 import Logging
 public import Hummingbird
 
@@ -43,6 +44,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as UserDataValidationError {
+            return try APIError.validation(error).response(from: request, context: context)
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             let message = error.body ?? (error.status == .notFound ? "No route for \(request.uri.path)" : error.status.reasonPhrase)

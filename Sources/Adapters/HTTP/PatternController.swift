@@ -13,6 +13,8 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         public var ingestionStatus: @Sendable () -> IngestionStatus = { IngestionStatus(source: EventSourceStatus(connected: true)) }
         /// The real-time layer's figures; nil when there is none.
         public var realtimeStatus: (@Sendable () -> RealtimeStatus)?
+        /// Resolves `preset=` and `universe=<watchlist id>`; nil when there is no user data store.
+        public var personalizer: ScanPersonalizer?
         public init() {}
     }
 
@@ -30,19 +32,27 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
         let group = router.group("api/patterns")
-        group.get("scan") { request, _ in try scan(request) }
+        group.get("scan") { request, _ in try await scan(request) }
         group.get("stats") { _, _ in try stats() }
         group.get("summary") { _, _ in try summary() }
         group.get("health") { _, _ in try health() }
         group.get("{tier}") { request, context in try tierList(request, tierName: context.parameters.get("tier") ?? "") }
     }
 
-    func scan(_ request: Request) throws -> Response {
+    func scan(_ request: Request) async throws -> Response {
         let started = ContinuousClock.now
         let parameters = QueryString.parse(request.uri.query)
+        var effective = parameters
+        var universes: [String: [String]] = [:]
+        if ScanPersonalizer.needed(parameters) {
+            guard let personalizer = settings.personalizer else {
+                throw APIError.badParameter("preset", "preset and watchlist universes need a user data store, which is not configured")
+            }
+            (effective, universes) = try await personalizer.resolve(request, parameters)
+        }
         let query: ScanQuery
         do {
-            query = try ScanQuery.parse(parameters, catalog: catalog)
+            query = try ScanQuery.parse(effective, catalog: catalog, universes: universes)
         } catch {
             throw APIError.badParameter(error.parameter, error.message)
         }

@@ -61,7 +61,7 @@ public enum NativeProtocol {
 
     static func subscriptionID(_ message: JSONValue) throws(RealtimeProtocolError) -> String {
         guard let value = message["id"], value.stringValue != nil || value.numberValue != nil,
-            let id = SubscriptionCriteria.scalarText(value)
+            let id = ScanQuery.scalarText(value)
         else { throw .badRequest("id is required: a string naming the subscription") }
         guard !id.isEmpty, id.utf8.count <= maximumIDLength, id.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
             throw .badRequest("id must be 1 to \(maximumIDLength) printable characters")

@@ -66,16 +66,10 @@ extension SubscriptionCriteria {
         }
         switch message["preset"] {
         case nil, .null?: break
-        case .object(let members)?:
-            var presetParameters: [(name: String, value: String)] = []
-            for (name, value) in members {
-                guard let text = scalarText(value) else {
-                    throw ScanQueryError(parameter: "preset", message: "preset.\(name) must be a string, a number or a list of strings")
-                }
-                presetParameters.append((name, text))
-            }
+        case let filters? where filters.isObject:
+            let parameters = try ScanQuery.parameters(fromFilters: filters, field: "preset")
             do {
-                criteria.preset = try ScanQuery.parse(presetParameters, catalog: catalog)
+                criteria.preset = try ScanQuery.parse(parameters, catalog: catalog)
             } catch {
                 throw ScanQueryError(parameter: "preset", message: "preset: \(error.message)")
             }
@@ -104,18 +98,6 @@ extension SubscriptionCriteria {
             }
             return result
         default: throw ScanQueryError(parameter: field, message: "\(field) must be a list of strings")
-        }
-    }
-
-    static func scalarText(_ value: JSONValue) -> String? {
-        switch value {
-        case .string(let text): return text
-        case .number(let number): return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-        case .bool(let flag): return flag ? "true" : "false"
-        case .array(let items):
-            let texts = items.compactMap { item -> String? in if case .string(let text) = item { text } else { nil } }
-            return texts.count == items.count ? texts.joined(separator: ",") : nil
-        default: return nil
         }
     }
 }

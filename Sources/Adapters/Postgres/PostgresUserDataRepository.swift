@@ -1,0 +1,243 @@
+public import Domain
+import Foundation
+import Logging
+public import Ports
+import PostgresNIO
+
+/// Watchlists and presets in PostgreSQL. Every statement filters by `user_id`, so another user's row is simply not
+/// found. The user's row in `users` is created by their first write.
+public struct PostgresUserDataRepository: UserDataRepository {
+    let database: PostgresDatabase
+
+    public init(database: PostgresDatabase) { self.database = database }
+
+    typealias WatchlistRow = (Int64, String, String, [String], String?, Date, Date)
+    typealias PresetRow = (Int64, String, String, String, Bool, Date, Date)
+
+    // MARK: Watchlists
+
+    public func watchlists(of user: UserID) async throws -> [Watchlist] {
+        try await database.perform("list watchlists") { client in
+            // binds, not string concatenation
+            try await Self.watchlists(
+                client.query("SELECT id, user_id, name, symbols, filters::text, created_at, updated_at FROM user_watchlists WHERE user_id = \(user.rawValue) ORDER BY id"))
+        }
+    }
+
+    public func watchlist(_ id: Int64, of user: UserID) async throws -> Watchlist? {
+        try await database.perform("get watchlist") { client in
+            // binds, not string concatenation
+            try await Self.watchlists(
+                client.query("SELECT id, user_id, name, symbols, filters::text, created_at, updated_at FROM user_watchlists WHERE id = \(id) AND user_id = \(user.rawValue)")
+            ).first
+        }
+    }
+
+    public func createWatchlist(_ change: WatchlistChange, for user: UserID, at now: EpochMillis) async throws -> Watchlist {
+        let at = Self.date(now)
+        let filters = Self.json(change.filters ?? .null)
+        return try await database.perform("create watchlist") { client in
+            try await client.withTransaction(logger: database.logger) { connection in
+                try await Self.ensureUser(user, on: connection, logger: database.logger)
+                // binds, not string concatenation
+                return try await Self.watchlists(
+                    connection.query(
+                        """
+                        INSERT INTO user_watchlists (user_id, name, symbols, filters, created_at, updated_at)
+                        VALUES (\(user.rawValue), \(change.name ?? ""), \(change.symbols ?? [])::text[], \(filters)::jsonb, \(at), \(at))
+                        RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                        """, logger: database.logger)
+                )[0]
+            }
+        }
+    }
+
+    public func updateWatchlist(_ id: Int64, _ change: WatchlistChange, for user: UserID, at now: EpochMillis) async throws -> Watchlist? {
+        let at = Self.date(now)
+        let setFilters = change.filters != nil
+        let filters = change.filters.flatMap(Self.json)
+        return try await database.perform("update watchlist") { client in
+            // binds, not string concatenation; a nil bind keeps the column (COALESCE), so one statement serves every
+            // partial update.
+            try await Self.watchlists(
+                client.query(
+                    """
+                    UPDATE user_watchlists SET
+                        name = COALESCE(\(change.name), name),
+                        symbols = COALESCE(\(change.symbols)::text[], symbols),
+                        filters = CASE WHEN \(setFilters) THEN \(filters)::jsonb ELSE filters END,
+                        updated_at = \(at)
+                    WHERE id = \(id) AND user_id = \(user.rawValue)
+                    RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                    """)
+            ).first
+        }
+    }
+
+    public func deleteWatchlist(_ id: Int64, of user: UserID) async throws -> Bool {
+        try await database.perform("delete watchlist") { client in
+            // binds, not string concatenation
+            try await !client.query("DELETE FROM user_watchlists WHERE id = \(id) AND user_id = \(user.rawValue) RETURNING id").collect().isEmpty
+        }
+    }
+
+    public func addSymbol(_ symbol: String, toWatchlist id: Int64, of user: UserID, at now: EpochMillis) async throws -> Watchlist? {
+        let at = Self.date(now)
+        return try await database.perform("add symbol") { client in
+            // binds, not string concatenation. Appends only when absent; the CHECK on cardinality guards the limit.
+            try await Self.watchlists(
+                client.query(
+                    """
+                    UPDATE user_watchlists SET
+                        symbols = CASE WHEN \(symbol) = ANY(symbols) THEN symbols ELSE array_append(symbols, \(symbol)) END,
+                        updated_at = CASE WHEN \(symbol) = ANY(symbols) THEN updated_at ELSE \(at) END
+                    WHERE id = \(id) AND user_id = \(user.rawValue)
+                    RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                    """)
+            ).first
+        }
+    }
+
+    public func removeSymbol(_ symbol: String, fromWatchlist id: Int64, of user: UserID, at now: EpochMillis) async throws -> Watchlist? {
+        let at = Self.date(now)
+        return try await database.perform("remove symbol") { client in
+            // binds, not string concatenation
+            try await Self.watchlists(
+                client.query(
+                    """
+                    UPDATE user_watchlists SET
+                        symbols = array_remove(symbols, \(symbol)),
+                        updated_at = CASE WHEN \(symbol) = ANY(symbols) THEN \(at) ELSE updated_at END
+                    WHERE id = \(id) AND user_id = \(user.rawValue)
+                    RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                    """)
+            ).first
+        }
+    }
+
+    // MARK: Presets
+
+    public func presets(of user: UserID) async throws -> [FilterPreset] {
+        try await database.perform("list presets") { client in
+            // binds, not string concatenation
+            try await Self.presets(
+                client.query(
+                    "SELECT id, user_id, name, filter_config::text, is_default, created_at, updated_at FROM user_filter_presets WHERE user_id = \(user.rawValue) ORDER BY id"
+                ))
+        }
+    }
+
+    public func preset(_ id: Int64, of user: UserID) async throws -> FilterPreset? {
+        try await database.perform("get preset") { client in
+            // binds, not string concatenation
+            try await Self.presets(
+                client.query(
+                    "SELECT id, user_id, name, filter_config::text, is_default, created_at, updated_at FROM user_filter_presets WHERE id = \(id) AND user_id = \(user.rawValue)"
+                )
+            ).first
+        }
+    }
+
+    public func createPreset(_ change: FilterPresetChange, for user: UserID, at now: EpochMillis) async throws -> FilterPreset {
+        let at = Self.date(now)
+        let filters = Self.json(change.filters ?? .object([]))
+        let isDefault = change.isDefault ?? false
+        return try await database.perform("create preset") { client in
+            try await client.withTransaction(logger: database.logger) { connection in
+                try await Self.ensureUser(user, on: connection, logger: database.logger)
+                if isDefault { try await Self.demoteDefault(of: user, at: at, on: connection, logger: database.logger) }
+                // binds, not string concatenation
+                return try await Self.presets(
+                    connection.query(
+                        """
+                        INSERT INTO user_filter_presets (user_id, name, filter_config, is_default, created_at, updated_at)
+                        VALUES (\(user.rawValue), \(change.name ?? ""), \(filters)::jsonb, \(isDefault), \(at), \(at))
+                        RETURNING id, user_id, name, filter_config::text, is_default, created_at, updated_at
+                        """, logger: database.logger)
+                )[0]
+            }
+        }
+    }
+
+    public func updatePreset(_ id: Int64, _ change: FilterPresetChange, for user: UserID, at now: EpochMillis) async throws -> FilterPreset? {
+        let at = Self.date(now)
+        let filters = change.filters.map { $0.serialized() }
+        return try await database.perform("update preset") { client in
+            try await client.withTransaction(logger: database.logger) { connection in
+                if change.isDefault == true {
+                    try await Self.demoteDefault(of: user, at: at, except: id, on: connection, logger: database.logger)
+                }
+                // binds, not string concatenation
+                return try await Self.presets(
+                    connection.query(
+                        """
+                        UPDATE user_filter_presets SET
+                            name = COALESCE(\(change.name), name),
+                            filter_config = COALESCE(\(filters)::jsonb, filter_config),
+                            is_default = COALESCE(\(change.isDefault), is_default),
+                            updated_at = \(at)
+                        WHERE id = \(id) AND user_id = \(user.rawValue)
+                        RETURNING id, user_id, name, filter_config::text, is_default, created_at, updated_at
+                        """, logger: database.logger)
+                ).first
+            }
+        }
+    }
+
+    public func deletePreset(_ id: Int64, of user: UserID) async throws -> Bool {
+        try await database.perform("delete preset") { client in
+            // binds, not string concatenation
+            try await !client.query("DELETE FROM user_filter_presets WHERE id = \(id) AND user_id = \(user.rawValue) RETURNING id").collect()
+                .isEmpty
+        }
+    }
+
+    public func ping() async throws { try await database.ping() }
+
+    // MARK: Helpers
+
+    static func ensureUser(_ user: UserID, on connection: PostgresConnection, logger: Logger) async throws {
+        // binds, not string concatenation
+        try await connection.query("INSERT INTO users (id) VALUES (\(user.rawValue)) ON CONFLICT (id) DO NOTHING", logger: logger)
+    }
+
+    static func demoteDefault(of user: UserID, at: Date, except id: Int64 = -1, on connection: PostgresConnection, logger: Logger) async throws {
+        // binds, not string concatenation
+        try await connection.query(
+            """
+            UPDATE user_filter_presets SET is_default = false, updated_at = \(at)
+            WHERE user_id = \(user.rawValue) AND is_default AND id <> \(id)
+            """, logger: logger)
+    }
+
+    static func watchlists(_ rows: PostgresRowSequence) async throws -> [Watchlist] {
+        var result: [Watchlist] = []
+        for try await (id, user, name, symbols, filters, created, updated) in rows.decode(WatchlistRow.self) {
+            result.append(
+                Watchlist(
+                    id: id, userID: UserID(user), name: name, symbols: symbols, filters: filters.flatMap { try? JSONParser.parse($0) } ?? .null,
+                    createdAt: millis(created), updatedAt: millis(updated)))
+        }
+        return result
+    }
+
+    static func presets(_ rows: PostgresRowSequence) async throws -> [FilterPreset] {
+        var result: [FilterPreset] = []
+        for try await (id, user, name, filters, isDefault, created, updated) in rows.decode(PresetRow.self) {
+            result.append(
+                FilterPreset(
+                    id: id, userID: UserID(user), name: name, filters: (try? JSONParser.parse(filters)) ?? .object([]), isDefault: isDefault,
+                    createdAt: millis(created), updatedAt: millis(updated)))
+        }
+        return result
+    }
+
+    /// JSON null is stored as SQL NULL, so that `filters IS NULL` means "none".
+    static func json(_ value: JSONValue) -> String? {
+        if case .null = value { return nil }
+        return value.serialized()
+    }
+
+    static func date(_ millis: EpochMillis) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
+    static func millis(_ date: Date) -> EpochMillis { EpochMillis((date.timeIntervalSince1970 * 1000).rounded()) }
+}
