@@ -1,19 +1,21 @@
 # PatternDesk: the two set-up commands are `make run` and `make test`.
 SWIFT ?= swift
-# hiredis links into the binary; the tests also start redis-server and use redis-cli.
+# hiredis links into the binary; the tests also start redis-server and use redis-cli, and throwaway PostgreSQL
+# clusters (initdb as the non-root `postgres` user the package creates).
 APT_PACKAGES ?= libhiredis-dev
-TEST_PACKAGES ?= libhiredis-dev redis-server redis-tools
-BENCH_PACKAGES ?= hey redis-server redis-tools
+TEST_PACKAGES ?= libhiredis-dev redis-server redis-tools postgresql
+BENCH_PACKAGES ?= hey redis-server redis-tools postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps bench bench-http bench-ingest bench-ws check-architecture clean
+.PHONY: run test deps bench bench-http bench-ingest bench-ws bench-userdata check-architecture clean
 
-## Installs the Debian packages named in $(1) that are missing. A redis-server that the package install started is
-## stopped again: the tests start their own on free ports.
+## Installs the Debian packages named in $(1) that are missing. A redis-server or PostgreSQL cluster that the package
+## install started is stopped again: the tests start their own on free ports.
 define apt_install
 	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
-	  case " $$missing " in *" redis-server "*) $(SUDO) service redis-server stop >/dev/null 2>&1 || true;; esac; fi
+	  case " $$missing " in *" redis-server "*) $(SUDO) service redis-server stop >/dev/null 2>&1 || true;; esac; \
+	  case " $$missing " in *" postgresql "*) $(SUDO) service postgresql stop >/dev/null 2>&1 || true;; esac; fi
 endef
 
 deps:
@@ -52,6 +54,13 @@ bench-ingest:
 	python3 -c "import redis" 2>/dev/null || python3 -m pip install -q redis
 	python3 scripts/bench_ingest.py
 	PATTERNDESK_BIN=$(CURDIR)/.build/release/patterndesk python3 tests/blackbox/crash_test.py --runs 5 --events 20000
+
+## User data: watchlist and preset reads at 1,000 req/s and writes at 200 req/s (hey) on a throwaway PostgreSQL, and the
+## read ceiling against pgbench -S -M prepared in the same run.
+bench-userdata:
+	$(call apt_install,$(BENCH_PACKAGES) libhiredis-dev)
+	$(SWIFT) build -c release --product patterndesk
+	bash scripts/bench-userdata.sh
 
 ## WebSocket delivery: latency XADD -> client, a stalled client, fan-out to 1,000 clients, 10,000 idle connections,
 ## a reconnect-with-resume wave.

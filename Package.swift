@@ -107,6 +107,7 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App", "Domain", "Ports", "InMemory", "HTTP", "Postgres", "WebSocket",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

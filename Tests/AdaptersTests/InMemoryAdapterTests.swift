@@ -14,6 +14,10 @@ import Testing
         try await patternStoreContract { InMemoryPatternStore() }
     }
 
+    @Test func `the user-data store meets the user-data contract`() async throws {
+        try await userDataContract { InMemoryUserDataRepository() }
+    }
+
     @Test func `the bundled catalogue meets the catalogue contract`() async throws {
         try await standardCatalogContract { try InMemorySymbolCatalog() }
     }

@@ -159,3 +159,65 @@ def flat_event(symbol, pattern="Doji", confidence=0.8, detected=None, ttl=86400,
 
 def identity(symbol, pattern_type, tier, detected_seconds):
     return f"{symbol}:{pattern_type}:{tier}:{round(detected_seconds * 1000)}"
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster (scripts/pg-cluster.sh: initdb in a temporary directory, as a non-root user)."""
+
+    SCRIPT = os.path.join(ROOT, "scripts", "pg-cluster.sh")
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="patterndesk-pg-")
+        self.url = None
+
+    def start(self):
+        self.url = subprocess.run(["bash", self.SCRIPT, "start", self.dir, str(self.port)], check=True, capture_output=True,
+                                  text=True).stdout.strip()
+        return self
+
+    def stop(self):
+        subprocess.run(["bash", self.SCRIPT, "stop", self.dir], check=True)
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class HTTPService(Service):
+    """`patterndesk serve` with arbitrary flags (the embedded default unless they name a transport), plus JSON calls
+    with a bearer token."""
+
+    def __init__(self, *flags, env=None):
+        super().__init__(None)
+        self.flags = list(flags)
+        self.env = env
+
+    def start(self, wait_ready=True):
+        self.proc = subprocess.Popen([BIN, "serve", "--http-port", str(self.port)] + self.flags,
+                                     stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(self.env or {})})
+        wait_for(lambda: self.get("/health", expect=None)[0] == 200, what="liveness")
+        if wait_ready:
+            wait_for(lambda: self.get("/health/ready", expect=None)[0] == 200, what="readiness")
+        return self
+
+    def call(self, method, path, token=None, body=None, expect=200):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                status, payload = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, payload = error.code, error.read()
+        if expect is not None:
+            assert status == expect, f"{method} {path}: {status} {payload[:300]!r}"
+        return status, json.loads(payload or b"null")
+
+
+def token(user, secret, database_url=None):
+    """A bearer token from `patterndesk token`, the operators' command."""
+    env = {**os.environ, "AUTH_JWT_SECRET": secret}
+    return subprocess.run([BIN, "token", "--user", user], check=True, capture_output=True, text=True, env=env).stdout.strip()

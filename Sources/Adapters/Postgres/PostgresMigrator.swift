@@ -11,6 +11,12 @@ public struct PostgresMigrator: Sendable {
         public var name: String
         public var sql: String
 
+        public init(version: Int, name: String, sql: String) {
+            self.version = version
+            self.name = name
+            self.sql = sql
+        }
+
         /// The statements: each ends with a semicolon at the end of a line; `--` comment lines are dropped.
         public var statements: [String] {
             let lines = sql.split(separator: "\n", omittingEmptySubsequences: false).filter {
@@ -75,11 +81,15 @@ public struct PostgresMigrator: Sendable {
     @discardableResult
     public func migrate(logger: Logger) async throws -> [String] {
         let client = database.client
-        try await client.query(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-            """, logger: logger)
+        // Under the lock too: two sessions creating the same table at once collide in the catalogue.
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+        }
         var applied: [String] = []
         for migration in migrations {
             let ran = try await client.withTransaction(logger: logger) { connection -> Bool in

@@ -44,6 +44,8 @@ public enum UserDataRules {
         switch value(members, "filters") {
         case nil: if creating { change.filters = .null }
         case .null?: change.filters = .null
+        case .object(let filters)? where containsNUL(.object(filters)):
+            throw UserDataValidationError(field: "filters", message: "Filters must not contain NUL characters")
         case .object(let filters)?: change.filters = .object(filters)
         default: throw UserDataValidationError(field: "filters", message: "Filters must be an object")
         }
@@ -113,6 +115,16 @@ public enum UserDataRules {
         return try symbols([text], catalog: catalog)[0]
     }
 
+    /// PostgreSQL's text and jsonb cannot hold U+0000, so it is refused up front rather than failing in the store.
+    static func containsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): text.unicodeScalars.contains("\u{0}")
+        case .array(let items): items.contains(where: containsNUL)
+        case .object(let members): members.contains { $0.key.unicodeScalars.contains("\u{0}") || containsNUL($0.value) }
+        default: false
+        }
+    }
+
     private static func object(_ body: JSONValue?) throws(UserDataValidationError) -> [(key: String, value: JSONValue)] {
         guard let body else { throw UserDataValidationError(field: "body", message: "Request body is required") }
         guard case .object(let members) = body else {
@@ -134,6 +146,9 @@ public enum UserDataRules {
             // Stored verbatim; only a name of nothing but spaces counts as missing.
             let name = text
             guard !name.trimmingSpaces().isEmpty else { throw UserDataValidationError(field: "name", message: required) }
+            guard !name.unicodeScalars.contains("\u{0}") else {
+                throw UserDataValidationError(field: "name", message: "\(label) must not contain NUL characters")
+            }
             guard nameLength.contains(name.unicodeScalars.count) else {
                 throw UserDataValidationError(
                     field: "name",

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# User-data benchmark (issue 5): watchlist and preset reads at a fixed 1,000 req/s and writes at 200 req/s with hey,
+# against a release build on a throwaway PostgreSQL cluster, with GET /health as the in-run baseline. Then the read
+# ceiling (hey unthrottled) against `pgbench -S -M prepared` on the same cluster and the same box, as a ratio.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${PORT:-18580}
+PG_PORT=${PG_PORT:-18581}
+DURATION=${DURATION:-20s}
+BIN=.build/release/patterndesk
+[ -x "$BIN" ] || swift build -c release --product patterndesk
+SECRET=bench-secret-0123456789abcdef-0123456789
+pg_dir=$(mktemp -d)
+URL=$(bash scripts/pg-cluster.sh start "$pg_dir" "$PG_PORT")
+export DATABASE_URL=$URL AUTH_JWT_SECRET=$SECRET
+"$BIN" seed >/dev/null
+"$BIN" serve --http-port "$PORT" --log-level warning &
+PID=$!
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; bash scripts/pg-cluster.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break; sleep 0.1; done
+TOKEN=$("$BIN" token --user bench)
+AUTH="Authorization: Bearer $TOKEN"
+api() { curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$@"; }
+# A realistic user: 10 watchlists of 50 symbols, 10 presets.
+SYMBOLS=$(curl -s "http://127.0.0.1:$PORT/api/symbols?limit=50" | python3 -c 'import json,sys; print(json.dumps([s["symbol"] for s in json.load(sys.stdin)["symbols"]]))')
+for i in $(seq 1 10); do
+    api -X POST "http://127.0.0.1:$PORT/api/users/watchlists" -d "{\"name\":\"List $i\",\"symbols\":$SYMBOLS}" >/dev/null
+    api -X POST "http://127.0.0.1:$PORT/api/users/filter-presets" -d "{\"name\":\"Preset $i\",\"filters\":{\"confidence_min\":0.7,\"pattern_types\":[\"Doji\",\"Hammer\"]}}" >/dev/null
+done
+WL=$(api "http://127.0.0.1:$PORT/api/users/watchlists" | python3 -c 'import json,sys; print(json.load(sys.stdin)["watchlists"][0]["id"])')
+PR=$(api "http://127.0.0.1:$PORT/api/users/filter-presets" | python3 -c 'import json,sys; print(json.load(sys.stdin)["presets"][0]["id"])')
+TICKS=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+
+run() {  # name rate(req/s, 0 = unthrottled) method url [body]
+    local before after out requests q=()
+    [ "$2" != 0 ] && q=(-q $(($2 / 10)))
+    before=$(cpu_ticks)
+    if [ -n "${5:-}" ]; then
+        out=$(hey -z "$DURATION" -c 10 "${q[@]}" -m "$3" -H "$AUTH" -T application/json -d "$5" "$4")
+    else
+        out=$(hey -z "$DURATION" -c 10 "${q[@]}" -m "$3" -H "$AUTH" "$4")
+    fi
+    after=$(cpu_ticks)
+    requests=$(echo "$out" | awk '/\[200\]/ {print $2}')
+    python3 - "$1" "${requests:-0}" "$before" "$after" "$TICKS" <<PY
+import re, sys
+name, requests, before, after, ticks = sys.argv[1], int(sys.argv[2] or 0), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+out = """$out"""
+def pct(p):
+    m = re.search(r"\s%s%% in ([0-9.]+) secs" % p, out)
+    return float(m.group(1)) * 1000 if m else float("nan")
+rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+cpu_us = (after - before) / ticks * 1e6 / max(requests, 1)
+codes = out.split("Status code distribution:")[-1]
+errors = sum(int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", codes) if code != "200")
+print(f"| {name} | {requests} | {rps:.0f} | {pct(50):.2f} ms | {pct(90):.2f} ms | {pct(99):.2f} ms | {cpu_us:.0f} µs | {errors} |")
+PY
+}
+
+echo "hey -z $DURATION -c 10 on 127.0.0.1; PostgreSQL $(psql -V | awk '{print $3}') (fsync off), user with 10 watchlists x 50 symbols and 10 presets"
+echo ""
+echo "| request | requests (200) | req/s | p50 | p90 | p99 | server CPU per request | non-200 |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+run "GET /health (baseline) at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/health"
+run "GET /api/users/watchlists/{id} at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/watchlists/$WL"
+run "GET /api/users/watchlists (10 lists) at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/watchlists"
+run "GET /api/users/filter-presets/{id} at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/filter-presets/$PR"
+run "GET /api/patterns/scan?preset={id} at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/patterns/scan?preset=$PR"
+run "PUT /api/users/watchlists/{id} at 200/s" 200 PUT "http://127.0.0.1:$PORT/api/users/watchlists/$WL" "{\"symbols\":$SYMBOLS}"
+run "PUT /api/users/filter-presets/{id} at 200/s" 200 PUT "http://127.0.0.1:$PORT/api/users/filter-presets/$PR" '{"filters":{"confidence_min":0.8},"is_default":true}'
+run "GET /api/users/watchlists/{id} unthrottled" 0 GET "http://127.0.0.1:$PORT/api/users/watchlists/$WL"
+ours=$(hey -z "$DURATION" -c 10 -H "$AUTH" "http://127.0.0.1:$PORT/api/users/filter-presets/$PR" | awk '/Requests\/sec/ {print $2}')
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg "$bin/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -i -s 10 -q patterndesk >/dev/null 2>&1
+tps=$(as_pg "$bin/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -S -M prepared -c 10 -j 2 -T "${DURATION%s}" patterndesk 2>/dev/null \
+    | awk '/^tps/ {print $3; exit}')
+echo ""
+python3 -c "import sys; o, t = float(sys.argv[1]), float(sys.argv[2]); print(f'read ceiling: GET /api/users/filter-presets/{{id}} {o:.0f} req/s vs pgbench -S -M prepared (-c 10 -j 2, scale 10) {t:.0f} tps: ratio {o / t:.2f}')" "$ours" "$tps"
