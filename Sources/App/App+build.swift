@@ -197,7 +197,13 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
         }
         return report
     }.register(on: router)
-    WebSocketRoutes(hub: hub).register(on: router)
+    let authenticator = dependencies.authenticator
+    WebSocketRoutes(
+        hub: hub,
+        users: WebSocketUsers(
+            identify: { request in try await authenticator.optionalUser(forUpgrade: request) },
+            presetFilters: { user, id in try await userData.preset(id, of: user)?.filters })
+    ).register(on: router)
     return router
 }
 

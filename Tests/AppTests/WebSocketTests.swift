@@ -1,6 +1,7 @@
 @testable import App
 import Domain
 import Foundation
+import HTTP
 import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSClient
@@ -43,6 +44,52 @@ import WebSocket
                 #expect(patterns.allSatisfy { $0["subscription"] as? String == "c1" && $0["epoch"] as? String == epoch })
                 let seqs = patterns.compactMap { $0["seq"] as? Int }
                 #expect(seqs.count == 2 && seqs[0] < seqs[1])
+            }
+        }
+    }
+
+    @Test func `a signed-in connection subscribes with a saved preset; bad tokens are refused`() async throws {
+        let secret = "ws-test-secret-0123456789abcdef-0123456789"
+        let service = try await TestService {
+            $0.authSecret = secret
+            $0.devUserHeader = false
+        }
+        let preset = try await service.dependencies.userData.createPreset(
+            FilterPresetChange(name: "Strong Doji", filters: .object([("pattern_types", .array([.string("Doji")])), ("confidence_min", .number(0.8))])),
+            for: UserID("alice"), at: service.clock.now())
+        let alice = try await UserAuthenticator.issue(secret: secret, user: UserID("alice"), lifetime: .seconds(3600))
+        let bob = try await UserAuthenticator.issue(secret: secret, user: UserID("bob"), lifetime: .seconds(3600))
+        try await service.live { client in
+            try await client.ws("/ws?token=\(alice)", configuration: Self.client) { inbound, outbound, _ in
+                var session = NativeSession(inbound: inbound, outbound: outbound)
+                _ = try await session.until("connected")
+                try await session.subscribe(#"{"action":"subscribe","id":"saved","preset":\#(preset.id)}"#)
+                let now = service.clock.now()
+                service.ingest([
+                    event("AAPL", "Doji", confidence: 0.9, now: now), event("MSFT", "Doji", confidence: 0.7, now: now),
+                    event("NVDA", "Hammer", confidence: 0.95, now: now),
+                ])
+                try await session.send(#"{"action":"ping"}"#)
+                let patterns = try await session.until("pong").filter { $0["T"] as? String == "pattern" }
+                #expect(patterns.compactMap { ($0["data"] as? [String: Any])?["symbol"] as? String } == ["AAPL"])
+            }
+            // Another user's preset id, and an anonymous connection, get a clear error and keep the connection.
+            for path in ["/ws?token=\(bob)", "/ws"] {
+                try await client.ws(path, configuration: Self.client) { inbound, outbound, _ in
+                    var session = NativeSession(inbound: inbound, outbound: outbound)
+                    _ = try await session.until("connected")
+                    try await session.send(#"{"action":"subscribe","id":"saved","preset":\#(preset.id)}"#)
+                    let error = try #require(try await session.until("error").last)
+                    #expect((error["message"] as? String)?.contains("not one of your saved presets") == true, "\(error)")
+                    try await session.send(#"{"action":"ping"}"#)
+                    _ = try await session.until("pong")
+                }
+            }
+            // A forged token is refused before the upgrade.
+            await #expect(throws: (any Error).self) {
+                try await client.ws("/ws?token=forged.token.value", configuration: Self.client) { _, _, _ in
+                    Issue.record("upgraded with a forged token")
+                }
             }
         }
     }
@@ -164,7 +211,13 @@ import WebSocket
     }
 
     @Test func `a client that stops reading is closed and the others get everything`() async throws {
-        let service = try await TestService { $0.webSocket.queueMessages = 64; $0.webSocket.queueBytes = 1 << 20 }
+        // Only the queue bound may close a client here: a generous lag budget keeps a starved CI box (everything else
+        // runs in parallel) from closing the reading client for lag.
+        let service = try await TestService {
+            $0.webSocket.queueMessages = 64
+            $0.webSocket.queueBytes = 1 << 20
+            $0.webSocket.lagBudget = .seconds(60)
+        }
         let hub = service.dependencies.hub
         let sent = AtomicCount()
         let received = AtomicCount()

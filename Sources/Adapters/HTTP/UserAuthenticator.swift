@@ -79,6 +79,13 @@ public struct UserAuthenticator: Sendable {
         return nil
     }
 
+    /// The user of a WebSocket upgrade: `?token=<bearer token>` (browsers cannot set headers on a WebSocket) or the
+    /// usual headers; nil when there are no credentials.
+    public func optionalUser(forUpgrade request: Request) async throws(APIError) -> UserID? {
+        if let token = request.uri.queryParameters.get("token") { return try await verify(token) }
+        return try await optionalUser(for: request)
+    }
+
     func verify(_ token: String) async throws(APIError) -> UserID {
         guard let keys else { throw Self.unauthorized("Bearer tokens are not accepted: no token secret is configured") }
         let claims: Claims

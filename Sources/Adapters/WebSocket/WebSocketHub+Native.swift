@@ -10,22 +10,43 @@ extension WebSocketHub {
     static let maximumSubscriptions = 100
 
     /// The native protocol at `/ws`: `connected` first, then requests answered in order, events as they match.
-    func runNative(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+    func runNative(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, user: UserID? = nil, users: WebSocketUsers? = nil,
+        logger: Logger
+    ) async throws {
         try await withConnection(.native, outbound: outbound) { id, outbox, seq, oldestSeq in
             _ = outbox.push(
                 OutboundMessage(body: NativeProtocol.connected(epoch: epoch, seq: seq, oldestSeq: oldestSeq, serverTime: clock.now())))
             try await serve(outbox, kind: .native, outbound: outbound, logger: logger) {
                 for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
-                    self.handleNative(message, connection: id, outbox: outbox)
+                    let saved = await self.savedPreset(named: message, user: user, users: users)
+                    self.handleNative(message, connection: id, outbox: outbox, savedPreset: saved)
                 }
             }
         }
     }
 
-    func handleNative(_ message: WebSocketMessage, connection: UInt64, outbox: Outbox) {
+    /// The filters of the saved preset a `subscribe` names by id, looked up for the connection's user before the
+    /// request is handled (the store is asynchronous, the hub is not); nil when it names none or there is no user.
+    func savedPreset(named message: WebSocketMessage, user: UserID?, users: WebSocketUsers?) async -> Result<JSONValue?, RealtimeProtocolError>? {
+        guard case .text(let text) = message, text.utf8.count <= settings.maxRequestBytes, text.contains("preset"),
+            let request = try? JSONParser.parse(text), request["action"]?.stringValue == "subscribe",
+            let reference = SubscriptionCriteria.presetReference(request), let user, let users
+        else { return nil }
+        guard let id = Int64(reference) else { return .success(nil) }
+        do {
+            return .success(try await users.presetFilters(user, id))
+        } catch {
+            return .failure(RealtimeProtocolError(code: "unavailable", message: "saved presets are unavailable right now; try again shortly"))
+        }
+    }
+
+    func handleNative(
+        _ message: WebSocketMessage, connection: UInt64, outbox: Outbox, savedPreset: Result<JSONValue?, RealtimeProtocolError>? = nil
+    ) {
         let reply: [UInt8]?
         do throws(RealtimeProtocolError) {
-            reply = try nativeReply(message, connection: connection)
+            reply = try nativeReply(message, connection: connection, savedPreset: savedPreset)
         } catch {
             counters.badRequests.add(1, ordering: .relaxed)
             if error.code == "too_large" { counters.oversizeRequests.add(1, ordering: .relaxed) }
@@ -35,7 +56,9 @@ extension WebSocketHub {
     }
 
     /// The reply to one request; nil when the request queues its own messages (`resume`).
-    private func nativeReply(_ message: WebSocketMessage, connection: UInt64) throws(RealtimeProtocolError) -> [UInt8]? {
+    private func nativeReply(
+        _ message: WebSocketMessage, connection: UInt64, savedPreset: Result<JSONValue?, RealtimeProtocolError>?
+    ) throws(RealtimeProtocolError) -> [UInt8]? {
         guard case .text(let text) = message else {
             throw RealtimeProtocolError(code: "bad_request", message: "binary frames are not supported; send JSON text frames")
         }
@@ -43,7 +66,7 @@ extension WebSocketHub {
             throw RealtimeProtocolError(
                 code: "too_large", message: "request of \(text.utf8.count) bytes exceeds the \(settings.maxRequestBytes)-byte limit")
         }
-        switch try NativeProtocol.parse(Array(text.utf8), catalog: catalog) {
+        switch try NativeProtocol.parse(Array(text.utf8), catalog: catalog, savedPreset: savedPreset) {
         case .subscribe(let id, let criteria):
             let existing = subscriptions(of: connection)
             guard existing.contains(id) || existing.count < Self.maximumSubscriptions else {

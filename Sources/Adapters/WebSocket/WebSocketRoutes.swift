@@ -1,17 +1,49 @@
+public import Domain
 public import Hummingbird
 public import HummingbirdWebSocket
+
+/// Who a WebSocket connection belongs to, and what they saved. App builds it from the HTTP adapter's authenticator and
+/// the user-data store; without it every connection is anonymous.
+public struct WebSocketUsers: Sendable {
+    /// The user of an upgrade request (`?token=<bearer token>` or `Authorization: Bearer`); nil when anonymous; throws
+    /// (an `HTTPResponseError`, a 401) to refuse the upgrade when the credentials are bad.
+    public var identify: @Sendable (Request) async throws -> UserID?
+    /// A saved preset's filters; nil when the user has no preset with that id.
+    public var presetFilters: @Sendable (UserID, Int64) async throws -> JSONValue?
+
+    public init(
+        identify: @escaping @Sendable (Request) async throws -> UserID?,
+        presetFilters: @escaping @Sendable (UserID, Int64) async throws -> JSONValue?
+    ) {
+        self.identify = identify
+        self.presetFilters = presetFilters
+    }
+}
 
 /// The WebSocket front doors, on the HTTP server's router and port: the native protocol at `/ws` and Socket.IO at
 /// `/socket.io/` (websocket transport only; a long-polling handshake gets a 400 that says so).
 public struct WebSocketRoutes: Sendable {
     let hub: WebSocketHub
+    let users: WebSocketUsers?
 
-    public init(hub: WebSocketHub) { self.hub = hub }
+    public init(hub: WebSocketHub, users: WebSocketUsers? = nil) {
+        self.hub = hub
+        self.users = users
+    }
 
     public func register<Context: WebSocketRequestContext>(on router: Router<Context>) {
         let hub = hub
-        router.ws("/ws") { inbound, outbound, context in
-            try await hub.runNative(inbound: inbound, outbound: outbound, logger: context.logger)
+        let users = users
+        router.ws(
+            "/ws",
+            shouldUpgrade: { request, _ in
+                // Bad credentials are refused before the upgrade (401); none at all is an anonymous connection.
+                _ = try await users?.identify(request)
+                return .upgrade([:])
+            }
+        ) { inbound, outbound, context in
+            let user = try await users?.identify(context.request)
+            try await hub.runNative(inbound: inbound, outbound: outbound, user: user, users: users, logger: context.logger)
         }
         router.ws(
             "/socket.io",

@@ -26,7 +26,12 @@ public enum NativeProtocol {
     /// Subscription ids: short, printable, so they can be echoed safely.
     public static let maximumIDLength = 64
 
-    public static func parse(_ frame: some Collection<UInt8>, catalog: Catalog) throws(RealtimeProtocolError) -> NativeClientMessage {
+    /// - Parameter savedPreset: for a `subscribe` that names a saved preset by id, what looking it up for the
+    ///   connection's user gave (its filters, nil when the user has none with that id, or why the lookup failed); nil
+    ///   when nothing was looked up (an anonymous connection).
+    public static func parse(
+        _ frame: some Collection<UInt8>, catalog: Catalog, savedPreset: Result<JSONValue?, RealtimeProtocolError>? = nil
+    ) throws(RealtimeProtocolError) -> NativeClientMessage {
         let message: JSONValue
         do {
             message = try JSONParser.parse(frame)
@@ -40,8 +45,15 @@ public enum NativeProtocol {
         switch action {
         case "subscribe":
             let id = try subscriptionID(message)
+            var saved: JSONValue?
+            if SubscriptionCriteria.presetReference(message) != nil, let savedPreset {
+                switch savedPreset {
+                case .success(let filters): saved = filters
+                case .failure(let error): throw error
+                }
+            }
             do {
-                return .subscribe(id: id, criteria: try SubscriptionCriteria.parse(message, catalog: catalog))
+                return .subscribe(id: id, criteria: try SubscriptionCriteria.parse(message, catalog: catalog, savedPreset: saved))
             } catch {
                 throw .badRequest(error.message)
             }

@@ -39,7 +39,11 @@ extension SubscriptionCriteria {
     /// Reads the criteria of a native `subscribe` message (`symbols`, `pattern_types`, `tiers`, `confidence_min`,
     /// `sectors`, and `preset` as an object of scan parameters). Lists may be JSON arrays or comma-separated strings.
     /// Names are validated exactly as the scan API validates them, so the errors name the field and what it accepts.
-    public static func parse(_ message: JSONValue, catalog: Catalog) throws(ScanQueryError) -> SubscriptionCriteria {
+    /// - Parameter savedPreset: the filters of the saved preset the message names by id (`"preset": 12`), looked up
+    ///   by the caller for the connection's user; nil when there is none to look up.
+    public static func parse(_ message: JSONValue, catalog: Catalog, savedPreset: JSONValue? = nil) throws(ScanQueryError)
+        -> SubscriptionCriteria
+    {
         var parameters: [(name: String, value: String)] = []
         for name in ["symbols", "pattern_types", "sectors"] {
             for value in try strings(message[name], field: name) { parameters.append((name, value)) }
@@ -64,7 +68,16 @@ extension SubscriptionCriteria {
             }
             criteria.confidenceMin = number
         }
-        switch message["preset"] {
+        var preset = message["preset"]
+        if let reference = presetReference(message) {
+            guard let savedPreset else {
+                throw ScanQueryError(
+                    parameter: "preset",
+                    message: "preset: '\(reference)' is not one of your saved presets (connect with ?token=<bearer token> to use them), or give the filters inline as an object")
+            }
+            preset = savedPreset
+        }
+        switch preset {
         case nil, .null?: break
         case let filters? where filters.isObject:
             let parameters = try ScanQuery.parameters(fromFilters: filters, field: "preset")
@@ -73,14 +86,19 @@ extension SubscriptionCriteria {
             } catch {
                 throw ScanQueryError(parameter: "preset", message: "preset: \(error.message)")
             }
-        case .string?:
-            throw ScanQueryError(
-                parameter: "preset",
-                message: "preset: saved presets need a user data store, which is not configured; give the filters inline as an object")
         default:
             throw ScanQueryError(parameter: "preset", message: "preset must be an object of scan parameters")
         }
         return criteria
+    }
+
+    /// The id of a saved preset the message names (`"preset": 12` or `"preset": "12"`); nil for an inline one.
+    public static func presetReference(_ message: JSONValue) -> String? {
+        switch message["preset"] {
+        case .string(let text)?: text
+        case .number(let number)?: ScanQuery.scalarText(.number(number))
+        default: nil
+        }
     }
 
     /// A list field: an array of strings or one comma-separated string; absent or null is empty.
