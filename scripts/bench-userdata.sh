@@ -43,19 +43,7 @@ run() {  # name rate(req/s, 0 = unthrottled) method url [body]
     fi
     after=$(cpu_ticks)
     requests=$(echo "$out" | awk '/\[200\]/ {print $2}')
-    python3 - "$1" "${requests:-0}" "$before" "$after" "$TICKS" <<PY
-import re, sys
-name, requests, before, after, ticks = sys.argv[1], int(sys.argv[2] or 0), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-out = """$out"""
-def pct(p):
-    m = re.search(r"\s%s%% in ([0-9.]+) secs" % p, out)
-    return float(m.group(1)) * 1000 if m else float("nan")
-rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
-cpu_us = (after - before) / ticks * 1e6 / max(requests, 1)
-codes = out.split("Status code distribution:")[-1]
-errors = sum(int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", codes) if code != "200")
-print(f"| {name} | {requests} | {rps:.0f} | {pct(50):.2f} ms | {pct(90):.2f} ms | {pct(99):.2f} ms | {cpu_us:.0f} µs | {errors} |")
-PY
+    echo "$out" | python3 scripts/hey_row.py "$1" "${requests:-0}" "$before" "$after" "$TICKS"
 }
 
 echo "hey -z $DURATION -c 10 on 127.0.0.1; PostgreSQL $(psql -V | awk '{print $3}') (fsync off), user with 10 watchlists x 50 symbols and 10 presets"
