@@ -34,9 +34,10 @@ struct ThePostgresAdapter {
     @Test func `migrations run once, in order, and are recorded`() async throws {
         try await PostgresTestServer.withDatabase { database in
             let migrator = try PostgresMigrator(database: database)
-            #expect(migrator.migrations.map(\.version) == [1, 2])
+            #expect(migrator.migrations.map(\.version) == [1, 2, 3])
+            #expect(migrator.migrations[2].statements.count == 2)
             #expect(try await migrator.migrate(logger: PostgresTestServer.logger).isEmpty)
-            #expect(try await migrator.appliedVersions(logger: PostgresTestServer.logger).prefix(2) == [1, 2])
+            #expect(try await migrator.appliedVersions(logger: PostgresTestServer.logger).prefix(3) == [1, 2, 3])
             // A later file is applied once, and only it.
             let extra = PostgresMigrator.Migration(
                 version: 9000 + Int.random(in: 0..<999_999), name: "test_extra",

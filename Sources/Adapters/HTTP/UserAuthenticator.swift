@@ -3,6 +3,7 @@ public import Domain
 import HTTPTypes
 public import Hummingbird
 import JWTKit
+import Synchronization
 
 /// Who is calling: the `sub` of a valid HS256 bearer token, or, only when the development setting is on, the
 /// `X-User-ID` header. Every `/api/users/*` route and every personalised scan (`preset=`, `universe=<watchlist id>`)
@@ -32,6 +33,10 @@ public struct UserAuthenticator: Sendable {
 
     let settings: Settings
     let keys: JWTKeyCollection?
+    /// Tokens already verified, with their subject and expiry: a dashboard sends the same token on every request, and
+    /// the signature check (about 0.3 ms per request measured) need not run again until the token expires. Keyed by
+    /// the whole token, signature included, so a cached entry can only match the exact bytes that were verified.
+    let verified = VerifiedTokens(capacity: 10_000)
 
     public init(settings: Settings) async {
         self.settings = settings
@@ -88,6 +93,11 @@ public struct UserAuthenticator: Sendable {
 
     func verify(_ token: String) async throws(APIError) -> UserID {
         guard let keys else { throw Self.unauthorized("Bearer tokens are not accepted: no token secret is configured") }
+        let now = Date()
+        if let (user, expiry) = verified.lookup(token) {
+            guard expiry > now.addingTimeInterval(-settings.leeway.seconds) else { throw Self.unauthorized("Token expired") }
+            return user
+        }
         let claims: Claims
         do {
             claims = try await keys.verify(token, as: Claims.self)
@@ -101,6 +111,7 @@ public struct UserAuthenticator: Sendable {
         }
         let subject = claims.sub.value
         guard (1...200).contains(subject.count) else { throw Self.unauthorized("Invalid token: sub must be 1 to 200 characters") }
+        verified.insert(token, user: UserID(subject), expiry: claims.exp.value)
         return UserID(subject)
     }
 
@@ -113,4 +124,23 @@ public struct UserAuthenticator: Sendable {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A bounded map of verified tokens; when full it starts over (tokens are re-verified, never wrongly accepted).
+final class VerifiedTokens: Sendable {
+    private let entries = Mutex<[String: (user: UserID, expiry: Date)]>([:])
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func lookup(_ token: String) -> (UserID, Date)? {
+        entries.withLock { $0[token].map { ($0.user, $0.expiry) } }
+    }
+
+    func insert(_ token: String, user: UserID, expiry: Date) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = (user, expiry)
+        }
+    }
 }

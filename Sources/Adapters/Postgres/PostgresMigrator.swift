@@ -17,16 +17,19 @@ public struct PostgresMigrator: Sendable {
             self.sql = sql
         }
 
-        /// The statements: each ends with a semicolon at the end of a line; `--` comment lines are dropped.
+        /// The statements: each ends with a semicolon at the end of a line, outside a `$$`-quoted body; `--` comment
+        /// lines are dropped.
         public var statements: [String] {
             let lines = sql.split(separator: "\n", omittingEmptySubsequences: false).filter {
                 !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--")
             }
             var statements: [String] = []
             var current: [Substring] = []
+            var quoted = false
             for line in lines {
                 current.append(line)
-                if line.trimmingCharacters(in: .whitespaces).hasSuffix(";") {
+                if line.components(separatedBy: "$$").count % 2 == 0 { quoted.toggle() }
+                if !quoted && line.trimmingCharacters(in: .whitespaces).hasSuffix(";") {
                     statements.append(current.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
                     current = []
                 }

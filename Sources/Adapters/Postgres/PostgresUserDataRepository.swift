@@ -37,18 +37,17 @@ public struct PostgresUserDataRepository: UserDataRepository {
         let at = Self.date(now)
         let filters = Self.json(change.filters ?? .null)
         return try await database.perform("create watchlist") { client in
-            try await client.withTransaction(logger: database.logger) { connection in
-                try await Self.ensureUser(user, on: connection, logger: database.logger)
-                // binds, not string concatenation
-                return try await Self.watchlists(
-                    connection.query(
-                        """
-                        INSERT INTO user_watchlists (user_id, name, symbols, filters, created_at, updated_at)
-                        VALUES (\(user.rawValue), \(change.name ?? ""), \(change.symbols ?? [])::text[], \(filters)::jsonb, \(at), \(at))
-                        RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
-                        """, logger: database.logger)
-                )[0]
-            }
+            // binds, not string concatenation. One statement: the user's row is created by the CTE, and the foreign key
+            // is checked at the end of the statement, after it.
+            try await Self.watchlists(
+                client.query(
+                    """
+                    WITH new_user AS (INSERT INTO users (id) VALUES (\(user.rawValue)) ON CONFLICT (id) DO NOTHING)
+                    INSERT INTO user_watchlists (user_id, name, symbols, filters, created_at, updated_at)
+                    VALUES (\(user.rawValue), \(change.name ?? ""), \(change.symbols ?? [])::text[], \(filters)::jsonb, \(at), \(at))
+                    RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                    """)
+            )[0]
         }
     }
 
@@ -140,22 +139,17 @@ public struct PostgresUserDataRepository: UserDataRepository {
 
     public func createPreset(_ change: FilterPresetChange, for user: UserID, at now: EpochMillis) async throws -> FilterPreset {
         let at = Self.date(now)
-        let filters = Self.json(change.filters ?? .object([]))
+        let filters = (change.filters ?? .object([])).serialized()
         let isDefault = change.isDefault ?? false
         return try await database.perform("create preset") { client in
-            try await client.withTransaction(logger: database.logger) { connection in
-                try await Self.ensureUser(user, on: connection, logger: database.logger)
-                if isDefault { try await Self.demoteDefault(of: user, at: at, on: connection, logger: database.logger) }
-                // binds, not string concatenation
-                return try await Self.presets(
-                    connection.query(
-                        """
-                        INSERT INTO user_filter_presets (user_id, name, filter_config, is_default, created_at, updated_at)
-                        VALUES (\(user.rawValue), \(change.name ?? ""), \(filters)::jsonb, \(isDefault), \(at), \(at))
-                        RETURNING id, user_id, name, filter_config::text, is_default, created_at, updated_at
-                        """, logger: database.logger)
-                )[0]
-            }
+            // binds, not string concatenation; one round trip (0003_preset_functions.sql)
+            try await Self.presets(
+                client.query(
+                    """
+                    SELECT id, user_id, name, filter_config::text, is_default, created_at, updated_at
+                    FROM patterndesk_create_preset(\(user.rawValue), \(change.name ?? ""), \(filters)::jsonb, \(isDefault), \(at))
+                    """)
+            )[0]
         }
     }
 
@@ -163,24 +157,14 @@ public struct PostgresUserDataRepository: UserDataRepository {
         let at = Self.date(now)
         let filters = change.filters.map { $0.serialized() }
         return try await database.perform("update preset") { client in
-            try await client.withTransaction(logger: database.logger) { connection in
-                if change.isDefault == true {
-                    try await Self.demoteDefault(of: user, at: at, except: id, on: connection, logger: database.logger)
-                }
-                // binds, not string concatenation
-                return try await Self.presets(
-                    connection.query(
-                        """
-                        UPDATE user_filter_presets SET
-                            name = COALESCE(\(change.name), name),
-                            filter_config = COALESCE(\(filters)::jsonb, filter_config),
-                            is_default = COALESCE(\(change.isDefault), is_default),
-                            updated_at = \(at)
-                        WHERE id = \(id) AND user_id = \(user.rawValue)
-                        RETURNING id, user_id, name, filter_config::text, is_default, created_at, updated_at
-                        """, logger: database.logger)
-                ).first
-            }
+            // binds, not string concatenation; one round trip (0003_preset_functions.sql)
+            try await Self.presets(
+                client.query(
+                    """
+                    SELECT id, user_id, name, filter_config::text, is_default, created_at, updated_at
+                    FROM patterndesk_update_preset(\(user.rawValue), \(id), \(change.name), \(filters)::jsonb, \(change.isDefault), \(at))
+                    """)
+            ).first
         }
     }
 
@@ -195,20 +179,6 @@ public struct PostgresUserDataRepository: UserDataRepository {
     public func ping() async throws { try await database.ping() }
 
     // MARK: Helpers
-
-    static func ensureUser(_ user: UserID, on connection: PostgresConnection, logger: Logger) async throws {
-        // binds, not string concatenation
-        try await connection.query("INSERT INTO users (id) VALUES (\(user.rawValue)) ON CONFLICT (id) DO NOTHING", logger: logger)
-    }
-
-    static func demoteDefault(of user: UserID, at: Date, except id: Int64 = -1, on connection: PostgresConnection, logger: Logger) async throws {
-        // binds, not string concatenation
-        try await connection.query(
-            """
-            UPDATE user_filter_presets SET is_default = false, updated_at = \(at)
-            WHERE user_id = \(user.rawValue) AND is_default AND id <> \(id)
-            """, logger: logger)
-    }
 
     static func watchlists(_ rows: PostgresRowSequence) async throws -> [Watchlist] {
         var result: [Watchlist] = []

@@ -96,6 +96,9 @@ func userDataContract(_ make: () async throws -> some UserDataRepository) async 
     let bobsDefault = try await repository.createPreset(FilterPresetChange(name: "Strong", filters: filters, isDefault: true), for: bob, at: now)
     #expect(bobsDefault.isDefault)
     #expect(try await repository.preset(first.id, of: alice)?.isDefault == true)
+    // Making another user's preset the default changes nothing, not even the caller's own default.
+    #expect(try await repository.updatePreset(first.id, FilterPresetChange(isDefault: true), for: bob, at: now + 4) == nil)
+    #expect(try await repository.preset(bobsDefault.id, of: bob)?.isDefault == true)
     await #expect(throws: UserDataError.duplicateName) {
         try await repository.createPreset(FilterPresetChange(name: "Weak", filters: .object([]), isDefault: false), for: alice, at: now)
     }
