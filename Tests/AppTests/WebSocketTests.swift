@@ -301,10 +301,13 @@ final class AtomicCount: Sendable {
     func add(_ amount: Int) { value.add(amount, ordering: .releasing) }
 }
 
-/// A native-protocol test client: sends requests, reads frames as arrays of messages.
+/// A native-protocol test client: sends requests, reads frames as arrays of messages. The server packs several messages
+/// into one frame, so what `until` reads past the message it waits for is kept for the next read, never dropped.
 struct NativeSession {
     var iterator: WebSocketInboundMessageStream.AsyncIterator
     let outbound: WebSocketOutboundWriter
+    /// Messages of a frame already read that nobody has consumed yet.
+    var pending: [[String: Any]] = []
 
     init(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) {
         iterator = inbound.messages(maxSize: 1 << 24).makeAsyncIterator()
@@ -319,21 +322,28 @@ struct NativeSession {
         _ = try await until("subscribed")
     }
 
-    /// The messages of the next frame.
+    /// The messages not yet consumed: what is left of the last frame, else the next frame's.
     mutating func next() async throws -> [[String: Any]] {
+        if !pending.isEmpty {
+            defer { pending = [] }
+            return pending
+        }
         guard let message = try await iterator.next() else { throw CancellationError() }
         guard case .text(let text) = message else { Issue.record("binary frame from the server"); return [] }
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], "\(text.prefix(200))")
     }
 
-    /// Every message up to and including the first of `type`.
+    /// Every message up to and including the first of `type`; the rest of its frame stays pending.
     mutating func until(_ type: String) async throws -> [[String: Any]] {
         var collected: [[String: Any]] = []
         while true {
-            for message in try await next() {
-                collected.append(message)
-                if message["T"] as? String == type { return collected }
+            let messages = try await next()
+            if let index = messages.firstIndex(where: { $0["T"] as? String == type }) {
+                collected += messages[...index]
+                pending = Array(messages[(index + 1)...])
+                return collected
             }
+            collected += messages
         }
     }
 }
