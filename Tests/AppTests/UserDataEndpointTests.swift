@@ -178,6 +178,13 @@ import Testing
             #expect(Set((wider["patterns"] as? [[String: Any]] ?? []).compactMap { $0["symbol"] as? String }) == ["AAPL", "MSFT", "XOM"])
             let list = try await client.call(.post, "/api/users/watchlists", token: alice, body: #"{"name":"Two","symbols":["XOM","NVDA"]}"#, status: .created)
             let listID = try #require((list["watchlist"] as? [String: Any])?["id"] as? Int)
+            // A preset may name the caller's own watchlist as its universe (and only theirs).
+            let listPreset = try await client.call(
+                .post, "/api/users/filter-presets", token: alice, body: #"{"name":"In list","filters":{"universe":"\#(listID)"}}"#, status: .created)
+            let listPresetID = try #require((listPreset["preset"] as? [String: Any])?["id"] as? Int)
+            try await client.call(.post, "/api/users/filter-presets", token: bob, body: #"{"name":"In list","filters":{"universe":\#(listID)}}"#, status: .badRequest)
+            let viaPreset = try await client.call(.get, "/api/patterns/scan?preset=\(listPresetID)", token: alice)
+            #expect(Set((viaPreset["patterns"] as? [[String: Any]] ?? []).compactMap { $0["symbol"] as? String }) == ["XOM", "NVDA"])
             let inList = try await client.call(.get, "/api/patterns/scan?universe=\(listID)", token: alice)
             #expect(Set((inList["patterns"] as? [[String: Any]] ?? []).compactMap { $0["symbol"] as? String }) == ["XOM", "NVDA"])
             let both = try await client.call(.get, "/api/patterns/scan?universe=\(listID)&preset=\(strongID)", token: alice)

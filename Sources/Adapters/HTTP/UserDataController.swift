@@ -179,7 +179,7 @@ public struct UserDataController<Repository: UserDataRepository, Clock: WallCloc
     func createPreset(_ request: Request) async throws -> Response {
         let user = try await authenticator.user(for: request)
         let body = try await body(request)
-        let universes = try await watchlistUniverses(of: user)
+        let universes = try await watchlistUniverses(of: user, for: body)
         let change = try UserDataRules.presetChange(body, creating: true, catalog: catalog, universes: universes)
         let preset = try await call(kind: "filter preset", name: change.name) {
             try await repository.createPreset(change, for: user, at: clock.now())
@@ -196,7 +196,7 @@ public struct UserDataController<Repository: UserDataRepository, Clock: WallCloc
     func updatePreset(_ request: Request, id: String?) async throws -> Response {
         let user = try await authenticator.user(for: request)
         let body = try await body(request)
-        let universes = try await watchlistUniverses(of: user)
+        let universes = try await watchlistUniverses(of: user, for: body)
         let change = try UserDataRules.presetChange(body, creating: false, catalog: catalog, universes: universes)
         let preset = try await existingPreset(id, name: change.name) { id in
             try await repository.updatePreset(id, change, for: user, at: clock.now())
@@ -213,8 +213,10 @@ public struct UserDataController<Repository: UserDataRepository, Clock: WallCloc
 
     // MARK: Helpers
 
-    /// The caller's watchlists as scan universes keyed by id, for validating a preset that names one.
-    func watchlistUniverses(of user: UserID) async throws -> [String: [String]] {
+    /// The caller's watchlists as scan universes keyed by id, for validating a preset whose filters name one by id;
+    /// empty without a database round trip when they do not.
+    func watchlistUniverses(of user: UserID, for body: JSONValue?) async throws -> [String: [String]] {
+        guard let number = body?["filters"]?["universe"]?.numberValue, number == number.rounded() else { return [:] }
         let lists = try await call(kind: "watchlist") { try await repository.watchlists(of: user) }
         return Dictionary(lists.map { (String($0.id), $0.symbols) }, uniquingKeysWith: { first, _ in first })
     }
