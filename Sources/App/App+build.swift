@@ -101,19 +101,18 @@ func makeDependencies<Clock: WallClock>(
 /// The catalogue from PostgreSQL when it is configured and seeded; otherwise, or when it cannot be read, the bundled
 /// one, so that scans always work.
 func loadCatalog(database: PostgresDatabase?, logger: Logger) async throws -> Catalog {
-    let bundled = try InMemorySymbolCatalog.bundled()
-    guard let database else { return bundled }
+    guard let database else { return try InMemorySymbolCatalog.bundled() }
     do {
         let stored = try await PostgresSymbolCatalog(database: database).catalog()
         guard !stored.symbols.isEmpty else {
             logger.warning("the database catalogue is empty (run `patterndesk seed`); serving the bundled catalogue")
-            return bundled
+            return try InMemorySymbolCatalog.bundled()
         }
         logger.info("catalogue loaded from postgres", metadata: ["db.rows": "\(stored.symbols.count)"])
         return stored
     } catch {
         logger.warning("cannot read the catalogue from postgres; serving the bundled catalogue", metadata: ["error": "\(error)"])
-        return bundled
+        return try InMemorySymbolCatalog.bundled()
     }
 }
 

@@ -233,6 +233,12 @@ import Testing
             secret: Self.secret, user: UserID("alice"), lifetime: .seconds(60), now: Date().addingTimeInterval(-3600))
         let foreign = try await UserAuthenticator.issue(secret: String(repeating: "x", count: 40), user: UserID("alice"), lifetime: .seconds(3600))
         let tampered = alice.dropLast(2) + (alice.hasSuffix("AA") ? "BB" : "AA")
+        // The token carries sub, iat and an exp exactly its lifetime later.
+        let payload = try #require(Data(base64Encoded: Self.base64(String(alice.split(separator: ".")[1]))))
+        let claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+        #expect(claims["sub"] as? String == "alice")
+        let lifetime = try #require(claims["exp"] as? Double) - (try #require(claims["iat"] as? Double))
+        #expect(abs(lifetime - 3600) < 0.01, "exp - iat = \(lifetime)")
         try await service.test { client in
             for (token, message) in [
                 (expired, "Token expired"), (foreign, "Invalid token"), (String(tampered), "Invalid token"), ("not.a.jwt", "Invalid token"),
@@ -255,6 +261,12 @@ import Testing
                 #expect(response.status == .ok)
             }
         }
+    }
+
+    /// base64url (as in a JWT) to padded base64.
+    static func base64(_ url: String) -> String {
+        let plain = url.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        return plain + String(repeating: "=", count: (4 - plain.count % 4) % 4)
     }
 
     @Test func `symbols, symbol details and dashboard stats`() async throws {

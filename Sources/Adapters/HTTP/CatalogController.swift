@@ -9,11 +9,16 @@ public struct CatalogController<Store: PatternStore>: Sendable {
     let store: Store
     /// `connected`, `unavailable` or `not_configured`, asked per request (dashboard stats only).
     let databaseStatus: @Sendable () async -> String
+    /// Catalogue counts for the dashboard: the catalogue never changes while the service runs.
+    let symbolsByMarket: [(market: String, count: Int)]
+    let activeSymbols: Int
 
     public init(catalog: Catalog, store: Store, databaseStatus: @escaping @Sendable () async -> String) {
         self.catalog = catalog
         self.store = store
         self.databaseStatus = databaseStatus
+        symbolsByMarket = Dictionary(grouping: catalog.symbols, by: \.market).map { ($0.key, $0.value.count) }.sorted { $0.market < $1.market }
+        activeSymbols = catalog.symbols.count { $0.active }
     }
 
     public static var maxLimit: Int { 5000 }
@@ -69,15 +74,13 @@ public struct CatalogController<Store: PatternStore>: Sendable {
 
     func dashboardStats() async -> Response {
         let statistics = store.statistics()
-        var byMarket: [String: Int] = [:]
-        for info in catalog.symbols { byMarket[info.market, default: 0] += 1 }
         let database = await databaseStatus()
         var writer = JSONWriter(capacity: 512)
         writer.object { w in
             w.field("symbols_count", catalog.symbols.count)
-            w.field("active_symbols_count", catalog.symbols.count { $0.active })
+            w.field("active_symbols_count", activeSymbols)
             w.key("symbols_by_market")
-            w.object { w in for (market, count) in byMarket.sorted(by: { $0.key < $1.key }) { w.field(market, count) } }
+            w.object { w in for (market, count) in symbolsByMarket { w.field(market, count) } }
             w.field("events_count", statistics.received)
             w.field("latest_event_time", statistics.lastEventAt.map(Timestamp.iso8601))
             w.field("database_status", database)

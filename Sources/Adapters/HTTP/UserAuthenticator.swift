@@ -51,7 +51,7 @@ public struct UserAuthenticator: Sendable {
     public static func issue(secret: String, user: UserID, lifetime: Duration, now: Date = Date()) async throws -> String {
         let keys = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         let claims = Claims(
-            sub: SubjectClaim(value: user.rawValue), exp: ExpirationClaim(value: now.addingTimeInterval(lifetime.seconds)),
+            sub: SubjectClaim(value: user.rawValue), exp: ExpirationClaim(value: now.addingTimeInterval(milliseconds(lifetime) / 1000)),
             iat: IssuedAtClaim(value: now))
         return try await keys.sign(claims)
     }
@@ -95,7 +95,7 @@ public struct UserAuthenticator: Sendable {
         guard let keys else { throw Self.unauthorized("Bearer tokens are not accepted: no token secret is configured") }
         let now = Date()
         if let (user, expiry) = verified.lookup(token) {
-            guard expiry > now.addingTimeInterval(-settings.leeway.seconds) else { throw Self.unauthorized("Token expired") }
+            guard expiry > now.addingTimeInterval(-milliseconds(settings.leeway) / 1000) else { throw Self.unauthorized("Token expired") }
             return user
         }
         let claims: Claims
@@ -105,7 +105,7 @@ public struct UserAuthenticator: Sendable {
             throw Self.unauthorized("Invalid token")
         }
         do {
-            try claims.exp.verifyNotExpired(currentDate: Date().addingTimeInterval(-settings.leeway.seconds))
+            try claims.exp.verifyNotExpired(currentDate: Date().addingTimeInterval(-milliseconds(settings.leeway) / 1000))
         } catch {
             throw Self.unauthorized("Token expired")
         }
@@ -120,10 +120,6 @@ public struct UserAuthenticator: Sendable {
     static func unauthorized(_ message: String) -> APIError {
         APIError(status: .unauthorized, code: "unauthorized", message: message)
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// A bounded map of verified tokens; when full it starts over (tokens are re-verified, never wrongly accepted).

@@ -243,15 +243,21 @@ public struct UserDataController<Repository: UserDataRepository, Clock: WallCloc
     }
 
     func existingWatchlist(_ id: String?, name: String? = nil, _ body: (Int64) async throws -> Watchlist?) async throws -> Watchlist {
-        guard let number = id.flatMap({ Int64($0) }), let list = try await call(kind: "watchlist", name: name, { try await body(number) })
-        else { throw APIError.notFound("Watchlist \(id ?? "") not found") }
-        return list
+        try await existing(id, kind: "watchlist", label: "Watchlist", name: name, body)
     }
 
     func existingPreset(_ id: String?, name: String? = nil, _ body: (Int64) async throws -> FilterPreset?) async throws -> FilterPreset {
-        guard let number = id.flatMap({ Int64($0) }), let preset = try await call(kind: "filter preset", name: name, { try await body(number) })
-        else { throw APIError.notFound("Filter preset \(id ?? "") not found") }
-        return preset
+        try await existing(id, kind: "filter preset", label: "Filter preset", name: name, body)
+    }
+
+    /// The row the call returns for a numeric id; 404 when the id is not a number or the row is absent (or another
+    /// user's, which the repository reports the same way).
+    func existing<Row>(
+        _ id: String?, kind: String, label: String, name: String?, _ body: (Int64) async throws -> Row?
+    ) async throws -> Row {
+        guard let number = id.flatMap({ Int64($0) }), let row = try await call(kind: kind, name: name, { try await body(number) })
+        else { throw APIError.notFound("\(label) \(id ?? "") not found") }
+        return row
     }
 
     func watchlistResponse(_ list: Watchlist, message: String?, status: HTTPResponse.Status = .ok) -> Response {

@@ -21,7 +21,7 @@ public actor InMemoryUserDataRepository: UserDataRepository {
 
     public func createWatchlist(_ change: WatchlistChange, for user: UserID, at now: EpochMillis) throws -> Watchlist {
         let name = change.name ?? ""
-        guard !watchlistRows.values.contains(where: { $0.userID == user && $0.name == name }) else { throw UserDataError.duplicateName }
+        guard !Self.nameTaken(name, by: user, in: watchlistRows) else { throw UserDataError.duplicateName }
         let row = Watchlist(
             id: nextWatchlistID, userID: user, name: name, symbols: change.symbols ?? [], filters: change.filters ?? .null,
             createdAt: now, updatedAt: now)
@@ -33,9 +33,7 @@ public actor InMemoryUserDataRepository: UserDataRepository {
     public func updateWatchlist(_ id: Int64, _ change: WatchlistChange, for user: UserID, at now: EpochMillis) throws -> Watchlist? {
         guard var row = watchlist(id, of: user) else { return nil }
         if let name = change.name {
-            guard !watchlistRows.values.contains(where: { $0.userID == user && $0.name == name && $0.id != id }) else {
-                throw UserDataError.duplicateName
-            }
+            guard !Self.nameTaken(name, by: user, in: watchlistRows, except: id) else { throw UserDataError.duplicateName }
             row.name = name
         }
         if let symbols = change.symbols { row.symbols = symbols }
@@ -80,7 +78,7 @@ public actor InMemoryUserDataRepository: UserDataRepository {
 
     public func createPreset(_ change: FilterPresetChange, for user: UserID, at now: EpochMillis) throws -> FilterPreset {
         let name = change.name ?? ""
-        guard !presetRows.values.contains(where: { $0.userID == user && $0.name == name }) else { throw UserDataError.duplicateName }
+        guard !Self.nameTaken(name, by: user, in: presetRows) else { throw UserDataError.duplicateName }
         let row = FilterPreset(
             id: nextPresetID, userID: user, name: name, filters: change.filters ?? .object([]), isDefault: change.isDefault ?? false,
             createdAt: now, updatedAt: now)
@@ -93,9 +91,7 @@ public actor InMemoryUserDataRepository: UserDataRepository {
     public func updatePreset(_ id: Int64, _ change: FilterPresetChange, for user: UserID, at now: EpochMillis) throws -> FilterPreset? {
         guard var row = preset(id, of: user) else { return nil }
         if let name = change.name {
-            guard !presetRows.values.contains(where: { $0.userID == user && $0.name == name && $0.id != id }) else {
-                throw UserDataError.duplicateName
-            }
+            guard !Self.nameTaken(name, by: user, in: presetRows, except: id) else { throw UserDataError.duplicateName }
             row.name = name
         }
         if let filters = change.filters { row.filters = filters }
@@ -116,6 +112,11 @@ public actor InMemoryUserDataRepository: UserDataRepository {
 
     public func ping() {}
 
+    /// Whether another row of the user already has this name (names are unique per user, as in PostgreSQL).
+    private static func nameTaken<Row: NamedUserRow>(_ name: String, by user: UserID, in rows: [Int64: Row], except id: Int64? = nil) -> Bool {
+        rows.values.contains { $0.userID == user && $0.name == name && $0.id != id }
+    }
+
     private func demoteDefault(of user: UserID, at now: EpochMillis) {
         for (id, row) in presetRows where row.userID == user && row.isDefault {
             presetRows[id]?.isDefault = false
@@ -123,3 +124,13 @@ public actor InMemoryUserDataRepository: UserDataRepository {
         }
     }
 }
+
+/// What the name check needs of a watchlist or a preset.
+protocol NamedUserRow {
+    var id: Int64 { get }
+    var userID: UserID { get }
+    var name: String { get }
+}
+
+extension Watchlist: NamedUserRow {}
+extension FilterPreset: NamedUserRow {}

@@ -13,6 +13,10 @@ public struct PostgresUserDataRepository: UserDataRepository {
 
     typealias WatchlistRow = (Int64, String, String, [String], String?, Date, Date)
     typealias PresetRow = (Int64, String, String, String, Bool, Date, Date)
+    /// The columns every watchlist and preset query returns, in the order of the row tuples above (constants, so they
+    /// are interpolated unescaped; every value is still a bind).
+    static let watchlistColumns = "id, user_id, name, symbols, filters::text, created_at, updated_at"
+    static let presetColumns = "id, user_id, name, filter_config::text, is_default, created_at, updated_at"
 
     // MARK: Watchlists
 
@@ -20,7 +24,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
         try await database.perform("list watchlists") { client in
             // binds, not string concatenation
             try await Self.watchlists(
-                client.query("SELECT id, user_id, name, symbols, filters::text, created_at, updated_at FROM user_watchlists WHERE user_id = \(user.rawValue) ORDER BY id"))
+                client.query("SELECT \(unescaped: Self.watchlistColumns) FROM user_watchlists WHERE user_id = \(user.rawValue) ORDER BY id"))
         }
     }
 
@@ -28,7 +32,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
         try await database.perform("get watchlist") { client in
             // binds, not string concatenation
             try await Self.watchlists(
-                client.query("SELECT id, user_id, name, symbols, filters::text, created_at, updated_at FROM user_watchlists WHERE id = \(id) AND user_id = \(user.rawValue)")
+                client.query("SELECT \(unescaped: Self.watchlistColumns) FROM user_watchlists WHERE id = \(id) AND user_id = \(user.rawValue)")
             ).first
         }
     }
@@ -45,7 +49,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
                     WITH new_user AS (INSERT INTO users (id) VALUES (\(user.rawValue)) ON CONFLICT (id) DO NOTHING)
                     INSERT INTO user_watchlists (user_id, name, symbols, filters, created_at, updated_at)
                     VALUES (\(user.rawValue), \(change.name ?? ""), \(change.symbols ?? [])::text[], \(filters)::jsonb, \(at), \(at))
-                    RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                    RETURNING \(unescaped: Self.watchlistColumns)
                     """)
             )[0]
         }
@@ -67,7 +71,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
                         filters = CASE WHEN \(setFilters) THEN \(filters)::jsonb ELSE filters END,
                         updated_at = \(at)
                     WHERE id = \(id) AND user_id = \(user.rawValue)
-                    RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                    RETURNING \(unescaped: Self.watchlistColumns)
                     """)
             ).first
         }
@@ -91,7 +95,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
                         symbols = CASE WHEN \(symbol) = ANY(symbols) THEN symbols ELSE array_append(symbols, \(symbol)) END,
                         updated_at = CASE WHEN \(symbol) = ANY(symbols) THEN updated_at ELSE \(at) END
                     WHERE id = \(id) AND user_id = \(user.rawValue)
-                    RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                    RETURNING \(unescaped: Self.watchlistColumns)
                     """)
             ).first
         }
@@ -108,7 +112,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
                         symbols = array_remove(symbols, \(symbol)),
                         updated_at = CASE WHEN \(symbol) = ANY(symbols) THEN \(at) ELSE updated_at END
                     WHERE id = \(id) AND user_id = \(user.rawValue)
-                    RETURNING id, user_id, name, symbols, filters::text, created_at, updated_at
+                    RETURNING \(unescaped: Self.watchlistColumns)
                     """)
             ).first
         }
@@ -121,7 +125,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
             // binds, not string concatenation
             try await Self.presets(
                 client.query(
-                    "SELECT id, user_id, name, filter_config::text, is_default, created_at, updated_at FROM user_filter_presets WHERE user_id = \(user.rawValue) ORDER BY id"
+                    "SELECT \(unescaped: Self.presetColumns) FROM user_filter_presets WHERE user_id = \(user.rawValue) ORDER BY id"
                 ))
         }
     }
@@ -131,7 +135,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
             // binds, not string concatenation
             try await Self.presets(
                 client.query(
-                    "SELECT id, user_id, name, filter_config::text, is_default, created_at, updated_at FROM user_filter_presets WHERE id = \(id) AND user_id = \(user.rawValue)"
+                    "SELECT \(unescaped: Self.presetColumns) FROM user_filter_presets WHERE id = \(id) AND user_id = \(user.rawValue)"
                 )
             ).first
         }
@@ -146,7 +150,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
             try await Self.presets(
                 client.query(
                     """
-                    SELECT id, user_id, name, filter_config::text, is_default, created_at, updated_at
+                    SELECT \(unescaped: Self.presetColumns)
                     FROM patterndesk_create_preset(\(user.rawValue), \(change.name ?? ""), \(filters)::jsonb, \(isDefault), \(at))
                     """)
             )[0]
@@ -161,7 +165,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
             try await Self.presets(
                 client.query(
                     """
-                    SELECT id, user_id, name, filter_config::text, is_default, created_at, updated_at
+                    SELECT \(unescaped: Self.presetColumns)
                     FROM patterndesk_update_preset(\(user.rawValue), \(id), \(change.name), \(filters)::jsonb, \(change.isDefault), \(at))
                     """)
             ).first

@@ -42,6 +42,8 @@ public struct WebSocketRoutes: Sendable {
                 return .upgrade([:])
             }
         ) { inbound, outbound, context in
+            // shouldUpgrade cannot hand its answer over, so the user is identified again here; the authenticator's
+            // verified-token cache makes the second time a dictionary look-up.
             let user = try await users?.identify(context.request)
             try await hub.runNative(inbound: inbound, outbound: outbound, user: user, users: users, logger: context.logger)
         }
