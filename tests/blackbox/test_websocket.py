@@ -96,7 +96,9 @@ def test_native_protocol_with_websockets_including_resume(redis_server, service)
             last_seq = first[-1]["seq"]
         # Disconnected: these are missed, then replayed on resume.
         xadd(r, flat_event("NVDA", "Doji", 0.8), flat_event("CVX", "Doji", 0.8), flat_event("ORCL", "Hammer", 0.9))
-        wait_for(lambda: service.stats()["websocket"]["seq"] >= last_seq + 4, what="events applied")
+        # last_seq is AAPL's; XOM and MSFT follow it, then NVDA, CVX and ORCL: all five must be applied before the
+        # reconnect, or ORCL can arrive live (and so not be replayed) after the new subscription.
+        wait_for(lambda: service.stats()["websocket"]["seq"] >= last_seq + 5, what="events applied")
         async with websockets.connect(ws_url(service)) as ws:
             await until(ws, "connected")
             await ws.send(json.dumps({"action": "subscribe", "id": "tech", "sectors": ["XLK"], "confidence_min": 0.6}))
