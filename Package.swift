@@ -102,7 +102,13 @@ let package = Package(
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "AdaptersTests", dependencies: ["Domain", "Ports", "InMemory", "Postgres", "Redis"], swiftSettings: swiftSettings),
+            name: "AdaptersTests",
+            dependencies: [
+                "Domain", "Ports", "InMemory", "Postgres", "Redis",
+                // Tests change rows behind the adapter's back, as an operator in psql would.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AppTests",
             dependencies: [

@@ -241,7 +241,11 @@ extension ReadinessReport {
     mutating func addDatabaseCheck(_ database: PostgresDatabase) async {
         do {
             try await database.ping()
-            checks.append(.init(name: "database", status: "up", detail: "postgres \(database.endpoint.host):\(database.endpoint.port) reachable"))
+            let cache = database.userDataCache
+            let cacheState =
+                !cache.isEnabled ? "user-data cache off" : cache.isListening ? "user-data cache listening" : "user-data cache waiting for its listener"
+            checks.append(
+                .init(name: "database", status: "up", detail: "postgres \(database.endpoint.host):\(database.endpoint.port) reachable; \(cacheState)"))
         } catch {
             checks.append(.init(name: "database", status: "down", detail: "postgres unreachable: user data answers 503"))
             degraded = degraded || ready

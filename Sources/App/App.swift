@@ -79,7 +79,8 @@ struct PatternDesk {
         }
         // The PostgreSQL client runs beside the service and stops after it, so that draining requests can still query.
         let database = PostgresDatabase(
-            endpoint: settings.endpoint, timeout: settings.timeout, maximumConnections: settings.poolSize, logger: logger)
+            endpoint: settings.endpoint, timeout: settings.timeout, maximumConnections: settings.poolSize, cachedUsers: settings.cachedUsers,
+            logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await database.run() }
             if settings.migrate {

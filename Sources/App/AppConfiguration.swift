@@ -26,6 +26,8 @@ import WebSocket
 ///   - `database.migrate` (bool, default `true`): apply pending migrations at start-up.
 ///   - `database.timeout-ms` (int, default `2000`): longest wait for one database operation before a 503.
 ///   - `database.pool-size` (int, default `16`): connections in the pool.
+///   - `database.cache-users` (int, default `10000`): users whose watchlists and presets are kept in memory, kept
+///     fresh by LISTEN/NOTIFY; `0` reads the database every time.
 ///   - `auth.jwt-secret` (secret, environment `AUTH_JWT_SECRET`): the HS256 secret bearer tokens are signed with.
 ///     Required with `database.url` unless `auth.dev-user-header` is on.
 ///   - `auth.dev-user-header` (bool; default `true` without `database.url`, else `false`): trust `X-User-ID` without a
@@ -102,6 +104,7 @@ struct AppConfiguration: Sendable, Equatable {
         var migrate = true
         var timeout: Duration = .seconds(2)
         var poolSize = 16
+        var cachedUsers = 10_000
     }
 
     /// Bearer tokens and the development header.
@@ -160,6 +163,10 @@ struct AppConfiguration: Sendable, Equatable {
             database.timeout = .milliseconds(timeout)
             database.poolSize = reader.int(forKey: "database.pool-size", default: 16)
             guard (1...200).contains(database.poolSize) else { throw Invalid.value(key: "database.pool-size", rule: "1...200") }
+            database.cachedUsers = reader.int(forKey: "database.cache-users", default: 10_000)
+            guard (0...10_000_000).contains(database.cachedUsers) else {
+                throw Invalid.value(key: "database.cache-users", rule: "0...10000000")
+            }
             self.database = database
         }
         authSecret = reader.string(forKey: "auth.jwt-secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }

@@ -24,7 +24,7 @@ struct DatabaseCommand {
     func run() async throws {
         var logger = Logger(label: "patterndesk")
         logger.logLevel = .warning
-        let database = PostgresDatabase(endpoint: configuration.endpoint, timeout: .seconds(30), maximumConnections: 2, logger: logger)
+        let database = PostgresDatabase(endpoint: configuration.endpoint, timeout: .seconds(30), maximumConnections: 2, cachedUsers: 0, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await database.run() }
             let applied = try await PostgresMigrator(database: database).migrate(logger: logger)

@@ -4,6 +4,7 @@ import InMemory
 import Logging
 import Ports
 import Postgres
+import PostgresNIO
 import Testing
 
 /// The PostgreSQL adapter against the real server that `make test` starts (`PATTERNDESK_TEST_DATABASE_URL`).
@@ -11,9 +12,72 @@ import Testing
     .enabled(if: PostgresTestServer.url != nil, "needs PATTERNDESK_TEST_DATABASE_URL (make test starts a PostgreSQL cluster)"),
     .timeLimit(.minutes(2)))
 struct ThePostgresAdapter {
-    @Test func `the user-data store meets the user-data contract`() async throws {
-        try await PostgresTestServer.withDatabase { database in
+    @Test(arguments: [0, 10_000])
+    func `the user-data store meets the user-data contract, with and without its cache`(cachedUsers: Int) async throws {
+        try await PostgresTestServer.withDatabase(cachedUsers: cachedUsers) { database in
+            #expect(database.userDataCache.isListening == (cachedUsers > 0))
             try await userDataContract { PostgresUserDataRepository(database: database) }
+            if cachedUsers > 0 { #expect(database.userDataCache.counters.hits > 0) }
+        }
+    }
+
+    @Test func `cached reads follow changes made behind the repository's back, by another instance, and while not listening`()
+        async throws
+    {
+        // The listener waits 1 s before reconnecting, so the test can change a row while it is away.
+        try await PostgresTestServer.withDatabase(cachedUsers: 100, listenerRetry: .seconds(1)) { database in
+            let cache = database.userDataCache
+            let repository = PostgresUserDataRepository(database: database)
+            let user = UserID("cache-\(UInt64.random(in: 0 ... .max))")
+            let list = try await repository.createWatchlist(
+                WatchlistChange(name: "A", symbols: ["AAPL"], filters: .null), for: user, at: 1_000)
+            @Sendable func name() async throws -> String? { try await repository.watchlist(list.id, of: user)?.name }
+            try await eventually("the watchlist is served from memory") {
+                let hits = cache.counters.hits
+                return try await name() == "A" && cache.counters.hits == hits + 1
+            }
+
+            // Plain SQL, as an operator in psql would: the trigger announces it.
+            _ = try await database.client.query("UPDATE user_watchlists SET name = 'B' WHERE id = \(list.id)").collect()
+            try await eventually("the cache drops the row changed in SQL") { try await name() == "B" }
+
+            // Another instance with its own cache and listener.
+            try await PostgresTestServer.withDatabase(cachedUsers: 100, migrate: false) { other in
+                let otherRepository = PostgresUserDataRepository(database: other)
+                try await eventually("the other instance serves it from memory") {
+                    let hits = other.userDataCache.counters.hits
+                    return try await otherRepository.watchlist(list.id, of: user)?.name == "B" && other.userDataCache.counters.hits == hits + 1
+                }
+                _ = try await repository.updateWatchlist(list.id, WatchlistChange(name: "C"), for: user, at: 2_000)
+                #expect(try await name() == "C", "an instance reads its own write at once")
+                try await eventually("the other instance hears of the write") {
+                    try await otherRepository.watchlist(list.id, of: user)?.name == "C"
+                }
+                _ = try await repository.deleteWatchlist(list.id, of: user)
+                try await eventually("the other instance hears of the delete") {
+                    try await otherRepository.watchlist(list.id, of: user) == nil
+                }
+            }
+
+            // The listener's connection is killed: whatever changes before it listens again is never served stale.
+            let kept = try await repository.createWatchlist(
+                WatchlistChange(name: "D", symbols: [], filters: .null), for: user, at: 3_000)
+            // Warm: the create's own notification may land after a first read and keep it from filling.
+            try await eventually("the watchlist is served from memory") {
+                let hits = cache.counters.hits
+                return try await repository.watchlist(kept.id, of: user)?.name == "D" && cache.counters.hits == hits + 1
+            }
+            _ = try await database.client.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \(database.listenerName)"
+            ).collect()
+            try await eventually("the cache notices its listener is gone") { !cache.isListening }
+            _ = try await database.client.query("UPDATE user_watchlists SET name = 'E' WHERE id = \(kept.id)").collect()
+            #expect(try await repository.watchlist(kept.id, of: user)?.name == "E")
+            try await eventually("the listener comes back") { cache.isListening }
+            #expect(try await repository.watchlist(kept.id, of: user)?.name == "E")
+            let before = cache.counters.hits
+            #expect(try await repository.watchlist(kept.id, of: user)?.name == "E")
+            #expect(cache.counters.hits == before + 1, "caching resumes once listening again")
         }
     }
 
@@ -34,10 +98,10 @@ struct ThePostgresAdapter {
     @Test func `migrations run once, in order, and are recorded`() async throws {
         try await PostgresTestServer.withDatabase { database in
             let migrator = try PostgresMigrator(database: database)
-            #expect(migrator.migrations.map(\.version) == [1, 2, 3])
+            #expect(migrator.migrations.map(\.version) == [1, 2, 3, 4])
             #expect(migrator.migrations[2].statements.count == 2)
             #expect(try await migrator.migrate(logger: PostgresTestServer.logger).isEmpty)
-            #expect(try await migrator.appliedVersions(logger: PostgresTestServer.logger).prefix(3) == [1, 2, 3])
+            #expect(try await migrator.appliedVersions(logger: PostgresTestServer.logger).prefix(4) == [1, 2, 3, 4])
             // A later file is applied once, and only it.
             let extra = PostgresMigrator.Migration(
                 version: 9000 + Int.random(in: 0..<999_999), name: "test_extra",
@@ -53,7 +117,7 @@ struct ThePostgresAdapter {
     @Test func `an unreachable server is reported as unavailable, within the time limit`() async throws {
         var endpoint = try PostgresEndpoint(url: PostgresTestServer.url!)
         endpoint.port = 1
-        let database = PostgresDatabase(endpoint: endpoint, timeout: .milliseconds(300), logger: PostgresTestServer.logger)
+        let database = Postgres.PostgresDatabase(endpoint: endpoint, timeout: .milliseconds(300), logger: PostgresTestServer.logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await database.run() }
             let started = ContinuousClock.now
@@ -85,13 +149,18 @@ enum PostgresTestServer {
     static let url = ProcessInfo.processInfo.environment["PATTERNDESK_TEST_DATABASE_URL"]
     static let logger = Logger(label: "test")
 
-    /// Runs `body` with a running client on the test database, migrated.
-    static func withDatabase(_ body: @escaping @Sendable (PostgresDatabase) async throws -> Void) async throws {
-        let database = PostgresDatabase(endpoint: try PostgresEndpoint(url: url!), timeout: .seconds(10), logger: logger)
+    /// Runs `body` with a running client on the test database, migrated; with a cache, once its listener listens.
+    static func withDatabase(
+        cachedUsers: Int = 0, listenerRetry: Duration = .milliseconds(100), migrate: Bool = true, _ body: @escaping @Sendable (Postgres.PostgresDatabase) async throws -> Void
+    ) async throws {
+        let database = Postgres.PostgresDatabase(
+            endpoint: try PostgresEndpoint(url: url!), timeout: .seconds(10), cachedUsers: cachedUsers,
+            listenerRetry: listenerRetry, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await database.run() }
             do {
-                try await PostgresMigrator(database: database).migrate(logger: logger)
+                if migrate { try await PostgresMigrator(database: database).migrate(logger: logger) }
+                if cachedUsers > 0 { try await eventually("the change listener listens") { database.userDataCache.isListening } }
                 try await body(database)
             } catch {
                 group.cancelAll()
@@ -100,4 +169,15 @@ enum PostgresTestServer {
             group.cancelAll()
         }
     }
+}
+
+/// Polls `condition` every 20 ms for up to 5 s; throws naming `what` when it never holds.
+func eventually(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    struct NeverHappened: Error, CustomStringConvertible { let description: String }
+    throw NeverHappened(description: "never happened within 5 s: \(what)")
 }

@@ -11,26 +11,45 @@ public final class PostgresDatabase: Service {
     /// How long one operation (a query or a transaction, including waiting for a connection) may take before the
     /// caller gets `UserDataError.unavailable`.
     public let timeout: Duration
+    /// Users' rows kept in memory while the change listener runs (see `UserDataCache`).
+    public let userDataCache: UserDataCache
+    /// The `application_name` of the change listener's connection, unique per instance (see `pg_stat_activity`).
+    public let listenerName = "patterndesk-listener-\(UInt32.random(in: .min ... .max))"
+    let listenerRetry: Duration
     let logger: Logger
 
     /// - Parameters:
     ///   - maximumConnections: the pool's size; PostgreSQL's own limit is usually 100.
-    public init(endpoint: PostgresEndpoint, timeout: Duration = .seconds(2), maximumConnections: Int = 16, logger: Logger) {
+    ///   - cachedUsers: how many users' watchlists and presets to keep in memory; 0 reads every time.
+    ///   - listenerRetry: the first wait before the change listener reconnects (doubling to 5 s).
+    public init(
+        endpoint: PostgresEndpoint, timeout: Duration = .seconds(2), maximumConnections: Int = 16, cachedUsers: Int = 10_000,
+        listenerRetry: Duration = .milliseconds(100), logger: Logger
+    ) {
         var configuration = PostgresClient.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database, tls: Self.tls(endpoint.tls))
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = timeout
         configuration.options.keepAliveBehavior = .init(frequency: .seconds(30))
+        configuration.options.additionalStartupParameters = [("application_name", "patterndesk")]
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.endpoint = endpoint
         self.timeout = timeout
+        self.userDataCache = UserDataCache(capacity: cachedUsers)
+        self.listenerRetry = listenerRetry
         self.logger = logger
     }
 
+    /// Runs the pool and, when caching, the change listener, until cancelled.
     public func run() async {
-        logger.info("postgres client starting", metadata: ["db.endpoint": "\(endpoint)"])
-        await client.run()
+        logger.info("postgres client starting", metadata: ["db.endpoint": "\(endpoint)", "cache.users": "\(userDataCache.capacity)"])
+        let listener = UserDataListener(
+            endpoint: endpoint, cache: userDataCache, applicationName: listenerName, retry: listenerRetry, logger: logger)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await listener.run() }
+        }
     }
 
     /// Runs `body` within `timeout`, translating what the driver throws: a unique violation becomes
@@ -77,7 +96,7 @@ public final class PostgresDatabase: Service {
 
     /// Answers when PostgreSQL does, within the timeout.
     public func ping() async throws {
-        try await perform("ping") { client in try await client.query("SELECT 1").collect() }
+        _ = try await perform("ping") { client in try await client.query("SELECT 1").collect() }
     }
 
     static func tls(_ mode: PostgresEndpoint.TLSMode) -> PostgresClient.Configuration.TLS {

@@ -5,7 +5,8 @@ public import Ports
 import PostgresNIO
 
 /// Watchlists and presets in PostgreSQL. Every statement filters by `user_id`, so another user's row is simply not
-/// found. The user's row in `users` is created by their first write.
+/// found. The user's row in `users` is created by their first write. Reads go through the database's
+/// `UserDataCache` while its change listener runs.
 public struct PostgresUserDataRepository: UserDataRepository {
     let database: PostgresDatabase
 
@@ -21,6 +22,17 @@ public struct PostgresUserDataRepository: UserDataRepository {
     // MARK: Watchlists
 
     public func watchlists(of user: UserID) async throws -> [Watchlist] {
+        switch cache.watchlists(of: user) {
+        case .hit(let rows): return rows
+        case .bypass: return try await loadWatchlists(of: user)
+        case .miss(let ticket):
+            let rows = try await loadWatchlists(of: user)
+            cache.fill(watchlists: rows, of: user, ticket: ticket)
+            return rows
+        }
+    }
+
+    func loadWatchlists(of user: UserID) async throws -> [Watchlist] {
         try await database.perform("list watchlists") { client in
             // binds, not string concatenation
             try await Self.watchlists(
@@ -29,7 +41,9 @@ public struct PostgresUserDataRepository: UserDataRepository {
     }
 
     public func watchlist(_ id: Int64, of user: UserID) async throws -> Watchlist? {
-        try await database.perform("get watchlist") { client in
+        // With the cache on, one load of the user's lists answers every later single read.
+        guard !cache.isListening else { return try await watchlists(of: user).first { $0.id == id } }
+        return try await database.perform("get watchlist") { client in
             // binds, not string concatenation
             try await Self.watchlists(
                 client.query("SELECT \(unescaped: Self.watchlistColumns) FROM user_watchlists WHERE id = \(id) AND user_id = \(user.rawValue)")
@@ -40,7 +54,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
     public func createWatchlist(_ change: WatchlistChange, for user: UserID, at now: EpochMillis) async throws -> Watchlist {
         let at = Self.date(now)
         let filters = Self.json(change.filters ?? .null)
-        return try await database.perform("create watchlist") { client in
+        return try await write("create watchlist", of: user) { client in
             // binds, not string concatenation. One statement: the user's row is created by the CTE, and the foreign key
             // is checked at the end of the statement, after it.
             try await Self.watchlists(
@@ -59,7 +73,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
         let at = Self.date(now)
         let setFilters = change.filters != nil
         let filters = change.filters.flatMap(Self.json)
-        return try await database.perform("update watchlist") { client in
+        return try await write("update watchlist", of: user) { client in
             // binds, not string concatenation; a nil bind keeps the column (COALESCE), so one statement serves every
             // partial update.
             try await Self.watchlists(
@@ -78,7 +92,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
     }
 
     public func deleteWatchlist(_ id: Int64, of user: UserID) async throws -> Bool {
-        try await database.perform("delete watchlist") { client in
+        try await write("delete watchlist", of: user) { client in
             // binds, not string concatenation
             try await !client.query("DELETE FROM user_watchlists WHERE id = \(id) AND user_id = \(user.rawValue) RETURNING id").collect().isEmpty
         }
@@ -86,7 +100,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
 
     public func addSymbol(_ symbol: String, toWatchlist id: Int64, of user: UserID, at now: EpochMillis) async throws -> Watchlist? {
         let at = Self.date(now)
-        return try await database.perform("add symbol") { client in
+        return try await write("add symbol", of: user) { client in
             // binds, not string concatenation. Appends only when absent; the CHECK on cardinality guards the limit.
             try await Self.watchlists(
                 client.query(
@@ -103,7 +117,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
 
     public func removeSymbol(_ symbol: String, fromWatchlist id: Int64, of user: UserID, at now: EpochMillis) async throws -> Watchlist? {
         let at = Self.date(now)
-        return try await database.perform("remove symbol") { client in
+        return try await write("remove symbol", of: user) { client in
             // binds, not string concatenation
             try await Self.watchlists(
                 client.query(
@@ -121,6 +135,17 @@ public struct PostgresUserDataRepository: UserDataRepository {
     // MARK: Presets
 
     public func presets(of user: UserID) async throws -> [FilterPreset] {
+        switch cache.presets(of: user) {
+        case .hit(let rows): return rows
+        case .bypass: return try await loadPresets(of: user)
+        case .miss(let ticket):
+            let rows = try await loadPresets(of: user)
+            cache.fill(presets: rows, of: user, ticket: ticket)
+            return rows
+        }
+    }
+
+    func loadPresets(of user: UserID) async throws -> [FilterPreset] {
         try await database.perform("list presets") { client in
             // binds, not string concatenation
             try await Self.presets(
@@ -131,7 +156,8 @@ public struct PostgresUserDataRepository: UserDataRepository {
     }
 
     public func preset(_ id: Int64, of user: UserID) async throws -> FilterPreset? {
-        try await database.perform("get preset") { client in
+        guard !cache.isListening else { return try await presets(of: user).first { $0.id == id } }
+        return try await database.perform("get preset") { client in
             // binds, not string concatenation
             try await Self.presets(
                 client.query(
@@ -145,7 +171,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
         let at = Self.date(now)
         let filters = (change.filters ?? .object([])).serialized()
         let isDefault = change.isDefault ?? false
-        return try await database.perform("create preset") { client in
+        return try await write("create preset", of: user) { client in
             // binds, not string concatenation; one round trip (0003_preset_functions.sql)
             try await Self.presets(
                 client.query(
@@ -160,7 +186,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
     public func updatePreset(_ id: Int64, _ change: FilterPresetChange, for user: UserID, at now: EpochMillis) async throws -> FilterPreset? {
         let at = Self.date(now)
         let filters = change.filters.map { $0.serialized() }
-        return try await database.perform("update preset") { client in
+        return try await write("update preset", of: user) { client in
             // binds, not string concatenation; one round trip (0003_preset_functions.sql)
             try await Self.presets(
                 client.query(
@@ -173,7 +199,7 @@ public struct PostgresUserDataRepository: UserDataRepository {
     }
 
     public func deletePreset(_ id: Int64, of user: UserID) async throws -> Bool {
-        try await database.perform("delete preset") { client in
+        try await write("delete preset", of: user) { client in
             // binds, not string concatenation
             try await !client.query("DELETE FROM user_filter_presets WHERE id = \(id) AND user_id = \(user.rawValue) RETURNING id").collect()
                 .isEmpty
@@ -181,6 +207,17 @@ public struct PostgresUserDataRepository: UserDataRepository {
     }
 
     public func ping() async throws { try await database.ping() }
+
+    var cache: UserDataCache { database.userDataCache }
+
+    /// A write, after which (done, failed or timed out: it may have committed) the user's cached rows are dropped, so
+    /// this instance reads its own writes without waiting for the notification.
+    func write<Result: Sendable>(
+        _ operation: String, of user: UserID, _ body: @escaping @Sendable (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        defer { cache.invalidate(user) }
+        return try await database.perform(operation, body)
+    }
 
     // MARK: Helpers
 
