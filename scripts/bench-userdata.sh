@@ -16,8 +16,14 @@ export DATABASE_URL=$URL AUTH_JWT_SECRET=$SECRET
 "$BIN" seed >/dev/null
 "$BIN" serve --http-port "$PORT" --log-level warning &
 PID=$!
-trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; bash scripts/pg-cluster.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break; sleep 0.1; done
+# The same service with its user-data cache off: every read goes to PostgreSQL (the before-and-after in one run).
+UNCACHED_PORT=$((PORT + 2))
+"$BIN" serve --http-port "$UNCACHED_PORT" --database-cache-users 0 --log-level warning &
+UNCACHED_PID=$!
+trap 'kill $PID $UNCACHED_PID 2>/dev/null || true; wait $PID $UNCACHED_PID 2>/dev/null || true; bash scripts/pg-cluster.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+for port in "$PORT" "$UNCACHED_PORT"; do
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+done
 TOKEN=$("$BIN" token --user bench)
 AUTH="Authorization: Bearer $TOKEN"
 api() { curl -sf -H "$AUTH" -H 'Content-Type: application/json' "$@"; }
@@ -30,7 +36,8 @@ done
 WL=$(api "http://127.0.0.1:$PORT/api/users/watchlists" | python3 -c 'import json,sys; print(json.load(sys.stdin)["watchlists"][0]["id"])')
 PR=$(api "http://127.0.0.1:$PORT/api/users/filter-presets" | python3 -c 'import json,sys; print(json.load(sys.stdin)["presets"][0]["id"])')
 TICKS=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+# CPU of the server under test: SERVER_PID when set (the uncached one), else the cached one.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${SERVER_PID:-$PID}/stat"; }
 
 run() {  # name rate(req/s, 0 = unthrottled) method url [body]
     local before after out requests q=()
@@ -50,13 +57,26 @@ echo "hey -z $DURATION -c 10 on 127.0.0.1; PostgreSQL $(psql -V | awk '{print $3
 echo ""
 echo "| request | requests (200) | req/s | p50 | p90 | p99 | server CPU per request | non-200 |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-run "GET /health (baseline) at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/health"
-run "GET /api/users/watchlists/{id} at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/watchlists/$WL"
-run "GET /api/users/watchlists (10 lists) at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/watchlists"
-run "GET /api/users/filter-presets/{id} at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/filter-presets/$PR"
+# The read rows REPEAT times (default 1), so that medians can be quoted on a noisy box; READS_ONLY=1 stops after them.
+for _ in $(seq 1 "${REPEAT:-1}"); do
+    run "GET /health (baseline) at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/health"
+    SERVER_PID=$UNCACHED_PID run "GET /api/users/watchlists/{id} at 1,000/s, cache off (baseline)" 1000 GET \
+        "http://127.0.0.1:$UNCACHED_PORT/api/users/watchlists/$WL"
+    run "GET /api/users/watchlists/{id} at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/watchlists/$WL"
+    run "GET /api/users/watchlists (10 lists) at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/watchlists"
+    run "GET /api/users/filter-presets/{id} at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/filter-presets/$PR"
+    run "GET /api/users/filter-presets (10 presets) at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/users/filter-presets"
+done
+[ "${READS_ONLY:-0}" = 1 ] && exit 0
 run "GET /api/patterns/scan?preset={id} at 1,000/s" 1000 GET "http://127.0.0.1:$PORT/api/patterns/scan?preset=$PR"
 run "PUT /api/users/watchlists/{id} at 200/s" 200 PUT "http://127.0.0.1:$PORT/api/users/watchlists/$WL" "{\"symbols\":$SYMBOLS}"
 run "PUT /api/users/filter-presets/{id} at 200/s" 200 PUT "http://127.0.0.1:$PORT/api/users/filter-presets/$PR" '{"filters":{"confidence_min":0.8},"is_default":true}'
+run "GET /api/users/watchlists/{id} at 1,000/s while the same list is PUT 20/s" 1000 GET "http://127.0.0.1:$PORT/api/users/watchlists/$WL" "" &
+reads=$!
+sleep 1
+hey -z "$((${DURATION%s} - 2))s" -c 1 -q 20 -m PUT -H "$AUTH" -T application/json -d "{\"symbols\":$SYMBOLS}" \
+    "http://127.0.0.1:$PORT/api/users/watchlists/$WL" >/dev/null
+wait $reads
 run "GET /api/users/watchlists/{id} unthrottled" 0 GET "http://127.0.0.1:$PORT/api/users/watchlists/$WL"
 ours=$(hey -z "$DURATION" -c 10 -H "$AUTH" "http://127.0.0.1:$PORT/api/users/filter-presets/$PR" | awk '/Requests\/sec/ {print $2}')
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
