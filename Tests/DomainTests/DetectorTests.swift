@@ -1,0 +1,217 @@
+import Domain
+import Foundation
+import Testing
+
+/// Builds a series from (open, high, low, close, volume) rows on consecutive days.
+func fixture(_ rows: [(Double, Double, Double, Double, Double)], symbol: String = "FIX") -> BarSeries {
+    BarSeries(
+        symbol: symbol, days: rows.indices.map { Int32(19_000 + $0) }, open: rows.map(\.0), high: rows.map(\.1), low: rows.map(\.2),
+        close: rows.map(\.3), volume: rows.map(\.4))
+}
+
+/// `count` quiet bars around `price`: body 0.4, range 2, volume 1,000,000, alternating colour.
+func quiet(_ count: Int, price: Double = 100, drift: Double = 0) -> [(Double, Double, Double, Double, Double)] {
+    (0..<count).map { index in
+        let base = price + drift * Double(index)
+        let up = index % 2 == 0
+        return (up ? base - 0.2 : base + 0.2, base + 1, base - 1, up ? base + 0.2 : base - 0.2, 1_000_000)
+    }
+}
+
+func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double, Double)]) -> [Detection] {
+    detector.detect(in: DetectionContext(bars: fixture(rows)))
+}
+
+@Suite struct VSAFixtures {
+    @Test func `No Demand: a narrow down bar on high volume in an uptrend, and its near misses`() {
+        let base = quiet(30, price: 100, drift: 0.3)
+        let last = base.last!.3
+        let hit = base + [(last + 0.3, last + 0.5, last - 0.1, last, 2_000_000)]
+        let found = patterns(VSADetector(event: .noDemand), hit)
+        #expect(found.map(\.pattern) == ["No_Demand"] && found[0].barIndex == 30 && found[0].direction == -1)
+        // Volume only 1.4×: not high enough.
+        #expect(patterns(VSADetector(event: .noDemand), base + [(last + 0.3, last + 0.5, last - 0.1, last, 1_400_000)]).isEmpty)
+        // Wide spread (3 against an average of 2).
+        #expect(patterns(VSADetector(event: .noDemand), base + [(last + 0.3, last + 2, last - 1, last, 2_000_000)]).isEmpty)
+        // An up bar.
+        #expect(patterns(VSADetector(event: .noDemand), base + [(last, last + 0.5, last - 0.1, last + 0.3, 2_000_000)]).isEmpty)
+        // No uptrend before it.
+        let flat = quiet(30, price: 100, drift: -0.3)
+        let flatLast = flat.last!.3
+        #expect(patterns(VSADetector(event: .noDemand), flat + [(flatLast + 0.3, flatLast + 0.5, flatLast - 0.1, flatLast, 2_000_000)]).isEmpty)
+    }
+
+    @Test func `No Supply mirrors No Demand`() {
+        let base = quiet(30, price: 100, drift: -0.3)
+        let last = base.last!.3
+        let found = patterns(VSADetector(event: .noSupply), base + [(last - 0.3, last + 0.1, last - 0.5, last, 2_000_000)])
+        #expect(found.map(\.pattern) == ["No_Supply"] && found[0].direction == 1)
+        #expect(patterns(VSADetector(event: .noSupply), base + [(last - 0.3, last + 0.1, last - 0.5, last, 1_000_000)]).isEmpty)
+    }
+
+    @Test func `Stopping Volume: a wide high-volume bar, then a narrower bar the other way`() {
+        let base = quiet(30)
+        let spike = (101.0, 101.5, 97.0, 97.5, 3_000_000.0)  // down, range 4.5 > 2, volume 3×
+        let turn = (97.6, 98.8, 97.4, 98.5, 1_200_000.0)  // up, range 1.4
+        let found = patterns(VSADetector(event: .stoppingVolume), base + [spike, turn])
+        #expect(found.count == 1 && found[0].barIndex == 30 && found[0].detectedIndex == 31 && found[0].direction == 1)
+        #expect(found[0].levels["support"] == 97.0)
+        // Volume 2.4×, the same direction, or a wider second bar: no event.
+        #expect(patterns(VSADetector(event: .stoppingVolume), base + [(101, 101.5, 97, 97.5, 2_400_000), turn]).isEmpty)
+        #expect(patterns(VSADetector(event: .stoppingVolume), base + [spike, (97.6, 97.9, 96.8, 97.0, 1_200_000)]).isEmpty)
+        #expect(patterns(VSADetector(event: .stoppingVolume), base + [spike, (97.0, 102.0, 96.0, 101.0, 1_200_000)]).isEmpty)
+    }
+
+    @Test func `the classic variant wants low volume for No Demand, the spec high volume`() {
+        var classic = VSADetector.Configuration()
+        classic.variant = .classic
+        let base = quiet(60, price: 100, drift: 0.1)
+        let last = base.last!.3
+        // An up close on a narrow bar with less volume than either of the two before, closing in its lower half.
+        let bar = (last, last + 0.5, last + 0.0, last + 0.1, 500_000.0)
+        let rows = base + [bar]
+        #expect(patterns(VSADetector(event: .noDemand, configuration: classic), rows).map(\.pattern) == ["No_Demand"])
+        #expect(patterns(VSADetector(event: .noDemand), rows).isEmpty)
+        // A zero-volume bar is never a low-volume event.
+        #expect(patterns(VSADetector(event: .noDemand, configuration: classic), base + [(last, last + 0.5, last, last + 0.1, 0)]).isEmpty)
+    }
+}
+
+@Suite struct ChartFixtures {
+    @Test func `Volume_Spike over 2× the prior 20-bar mean, not at 2×`() {
+        let base = quiet(25)
+        #expect(patterns(VolumeSpikeDetector(), base + [(100, 102, 99, 101.5, 2_100_000)]).map(\.direction) == [1])
+        #expect(patterns(VolumeSpikeDetector(), base + [(100, 102, 99, 101.5, 2_000_000)]).isEmpty)
+    }
+
+    @Test func `Gap_Fill fires when the gap up is fully closed, not before`() {
+        let base = quiet(20)  // highs 101
+        let gap = (103.0, 104.0, 102.5, 103.5, 1_000_000.0)  // low 102.5 > 101: 1.5% gap
+        let partial = (103.0, 103.2, 101.5, 102.0, 1_000_000.0)
+        let fill = (102.0, 102.2, 100.8, 101.0, 1_000_000.0)
+        #expect(patterns(GapFillDetector(), base + [gap, partial]).isEmpty)
+        let found = patterns(GapFillDetector(), base + [gap, partial, fill])
+        #expect(found.count == 1 && found[0].barIndex == 22 && found[0].levels["support"] == 101)
+        // A 0.2% gap is too small.
+        #expect(patterns(GapFillDetector(), base + [(101.2, 101.8, 101.2, 101.5, 1_000_000), fill]).isEmpty)
+    }
+
+    @Test func `Momentum_Shift when RSI crosses 50, both ways`() {
+        let falling = (0..<20).map { index -> (Double, Double, Double, Double, Double) in
+            let price = 120 - Double(index)
+            return (price + 0.5, price + 1, price - 1, price, 1_000_000)
+        }
+        let rising = (0..<10).map { index -> (Double, Double, Double, Double, Double) in
+            let price = 101 + 2 * Double(index)
+            return (price - 0.5, price + 1, price - 1, price, 1_000_000)
+        }
+        let found = patterns(MomentumShiftDetector(), falling + rising)
+        #expect(found.map(\.direction) == [1])
+        let context = DetectionContext(bars: fixture(falling + rising))
+        let t = found[0].barIndex
+        #expect(context.rsi14[t - 1] < 50 && context.rsi14[t] >= 50)
+    }
+
+    @Test func `Weekly_Breakout: a close above the 5-bar channel on 1.5× volume, once`() {
+        let base = quiet(25)
+        let breakout = (101.0, 103.0, 100.8, 102.5, 1_600_000.0)
+        let follow = (102.5, 104.0, 102.0, 103.5, 1_600_000.0)
+        #expect(patterns(WeeklyBreakoutDetector(), base + [breakout, follow]).map(\.barIndex) == [25])
+        #expect(patterns(WeeklyBreakoutDetector(), base + [(101.0, 103.0, 100.8, 102.5, 1_400_000)]).isEmpty)
+        #expect(patterns(WeeklyBreakoutDetector(), base + [(100.0, 101.5, 99.5, 100.9, 2_000_000)]).isEmpty)
+    }
+
+    /// Two pivot lows at 95 (bars 10 and 25), then a bar dipping to 95.2 and closing above.
+    func doubleSupport() -> [(Double, Double, Double, Double, Double)] {
+        var rows = quiet(40)
+        for pivot in [10, 25] { rows[pivot] = (99.0, 100.0, 95.0, 99.5, 1_000_000) }
+        return rows + [(99.0, 100.0, 95.2, 99.0, 1_000_000)]
+    }
+
+    @Test func `Support_Test needs two touches of a confirmed pivot low`() {
+        let found = patterns(SupportTestDetector(), doubleSupport())
+        #expect(found.map(\.barIndex) == [40])
+        #expect(found.first?.levels["support"] == 95)
+        var single = doubleSupport()
+        single[10] = quiet(11)[10]
+        #expect(patterns(SupportTestDetector(), single).isEmpty)
+        var broken = doubleSupport()
+        broken[40] = (99.0, 100.0, 94.0, 94.5, 1_000_000)  // closes below: a break, not a test
+        #expect(patterns(SupportTestDetector(), broken).isEmpty)
+    }
+
+    @Test func `Resistance_Break: a close 1% over a twice-touched pivot high on 1.5× volume`() {
+        var rows = quiet(40)
+        for pivot in [10, 25] { rows[pivot] = (100.5, 105.0, 100.0, 101.0, 1_000_000) }
+        let found = patterns(ResistanceBreakDetector(), rows + [(101.0, 107.0, 100.5, 106.2, 1_800_000)])
+        #expect(found.map(\.barIndex) == [40] && found[0].levels["resistance"] == 105)
+        #expect(patterns(ResistanceBreakDetector(), rows + [(101.0, 107.0, 100.5, 106.2, 1_400_000)]).isEmpty)
+        #expect(patterns(ResistanceBreakDetector(), rows + [(101.0, 106.0, 100.5, 105.8, 1_800_000)]).isEmpty)
+    }
+
+    @Test func `Reversal_Signal: a bullish engulfing after a decline, not after a rise`() {
+        let decline = (0..<15).map { index -> (Double, Double, Double, Double, Double) in
+            let price = 120 - Double(index)
+            return (price + 0.5, price + 1, price - 1, price, 1_000_000)
+        }
+        let last = decline.last!.3
+        let engulfing = (last - 0.8, last + 1.5, last - 1, last + 1.2, 1_000_000.0)
+        #expect(patterns(ReversalSignalDetector(), decline + [engulfing]).map(\.direction) == [1])
+        let rise = (0..<15).map { index -> (Double, Double, Double, Double, Double) in
+            let price = 100 + Double(index)
+            return (price + 0.5, price + 1, price - 1, price, 1_000_000)
+        }
+        let top = rise.last!.3
+        #expect(patterns(ReversalSignalDetector(), rise + [(top - 0.8, top + 1.5, top - 1, top + 1.2, 1_000_000)]).allSatisfy { $0.direction != 1 })
+    }
+}
+
+@Suite(.enabled(if: Golden.isPresent, "needs ../shared/data")) struct DetectorProperties {
+    static let symbols = ["AAPL", "BIIB", "HUBB", "XOM", "NVDA"]
+
+    @Test(arguments: symbols) func `no look-ahead: appending bars never changes or removes an earlier detection`(symbol: String) throws {
+        let bars = try Golden.bars(symbol)
+        let spy = try Golden.bars("SPY")
+        let full = DetectorRegistry.standard.detect(in: DetectionContext(bars: bars, benchmark: spy))
+        for cut in stride(from: 60, to: bars.count, by: 97) {
+            let partial = DetectorRegistry.standard.detect(in: DetectionContext(bars: bars.prefix(cut), benchmark: spy))
+            let expected = full.filter { $0.detectedIndex < cut }
+            #expect(partial.count == expected.count, "\(symbol) cut \(cut)")
+            let key = { (d: Detection) in "\(d.pattern)@\(d.barIndex)/\(d.detectedIndex)" }
+            #expect(Set(partial.map(key)) == Set(expected.map(key)), "\(symbol) cut \(cut)")
+            for detection in partial {
+                let same = expected.first { key($0) == key(detection) }
+                #expect(same == detection, "\(symbol) cut \(cut): \(key(detection)) changed")
+            }
+        }
+    }
+
+    @Test func `the quirky bars (BIIB 2023-06-09, HUBB 2021-05-05), flat, gapped and empty series never crash`() throws {
+        let registry = DetectorRegistry.standard
+        for symbol in ["BIIB", "HUBB"] {
+            let bars = try Golden.bars(symbol)
+            for detection in registry.detect(in: DetectionContext(bars: bars)) {
+                #expect((0...1).contains(detection.confidence) && detection.price.isFinite)
+            }
+        }
+        let biib = try Golden.bars("BIIB")
+        let bad = try #require(biib.days.firstIndex(of: Timestamp.day(iso: "2023-06-09")!))
+        #expect(biib.volume[bad] == 0)
+        let vsa = registry.detect(in: DetectionContext(bars: biib)).filter { $0.pattern.hasPrefix("No_") && $0.detectedIndex == bad }
+        #expect(vsa.isEmpty, "the zero-volume bar is not a VSA event")
+        let flat = fixture(Array(repeating: (10, 10, 10, 10, 0), count: 80))
+        _ = registry.detect(in: DetectionContext(bars: flat))
+        for length in 0..<30 { _ = registry.detect(in: DetectionContext(bars: fixture(quiet(length)))) }
+        var gapped = quiet(80)
+        for index in stride(from: 5, to: 80, by: 7) { gapped[index] = (150, 160, 140, 155, 0) }
+        _ = registry.detect(in: DetectionContext(bars: fixture(gapped)))
+    }
+
+    @Test func `the registry finds detectors by name and family and names the unknown ones`() throws {
+        let registry = DetectorRegistry.standard
+        #expect(registry.detector(named: "cdlhammer")?.family == .candlestick)
+        #expect(try registry.selecting(["vsa"]).names == ["vsa_no_demand", "vsa_no_supply", "vsa_stopping_volume"])
+        #expect(throws: DetectorRegistry.UnknownDetectors(names: ["nope"])) { try registry.selecting(["cdldoji", "nope"]) }
+        #expect(Set(registry.names).count == registry.names.count)
+    }
+}
