@@ -44,6 +44,13 @@ struct PatternDesk {
                 FileHandle.standardError.write(Data("patterndesk publish: \(error)\n".utf8))
                 exit(1)
             }
+        case "detect":
+            do {
+                try DetectCommand(reader: reader).run()
+            } catch {
+                FileHandle.standardError.write(Data("patterndesk detect: \(error)\n".utf8))
+                exit(1)
+            }
         case "help", "--help", "-h":
             print(usage)
         default:
@@ -116,6 +123,8 @@ struct PatternDesk {
                patterndesk token --user ID [--token-hours 24]       print a bearer token (needs AUTH_JWT_SECRET)
                patterndesk bench-apply [--bench-events N] [--bench-batch N]
                patterndesk publish --redis-url URL (--publish-channel C | --publish-stream S) [--publish-file F] [--publish-rate N]
+               patterndesk detect --bars DIR [--symbols A,B] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--detectors names|families]
+                                  [--benchmark SPY] [--lifetime-days 5]   (producer events as JSON lines on stdout)
                patterndesk bench [--bench-sizes 10000,100000,1000000] [--bench-queries N] [--bench-seed S]
         Every flag can also be set in the environment: HTTP_PORT, DEMO_RATE, LOG_LEVEL, …
         """

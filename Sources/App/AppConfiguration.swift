@@ -193,8 +193,9 @@ struct AppConfiguration: Sendable, Equatable {
         if let password = reader.string(forKey: "redis.password") { endpoint.password = password }
         if let database = reader.int(forKey: "redis.db") { endpoint.database = database }
         var redis = Redis(endpoint: endpoint)
-        if let channels = reader.string(forKey: "redis.channels") {
-            redis.channels = channels.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        // A flag's comma list arrives split, an environment variable's does not.
+        if let channels = reader.stringArray(forKey: "redis.channels") ?? reader.string(forKey: "redis.channels").map({ [$0] }) {
+            redis.channels = channels.flatMap { $0.split(separator: ",") }.map { String($0).trimmed }.filter { !$0.isEmpty }
         }
         let stream = reader.string(forKey: "redis.stream", default: redis.stream ?? "")
         redis.stream = stream.isEmpty ? nil : stream

@@ -150,3 +150,45 @@ public struct DetectorRegistry: Sendable {
             VSADetector(event: .noDemand), VSADetector(event: .noSupply), VSADetector(event: .stoppingVolume),
         ])
 }
+
+extension Detection {
+    /// The detection as a producer event in the canonical nested shape (producer-events.md, shape A), so it travels
+    /// the same way as TickStock's: timestamps are the detection day's US close (21:00 UTC) in epoch seconds, and the
+    /// pattern expires `lifetimeDays` later.
+    public func producerEvent(source: String = "patterndesk-detect", lifetimeDays: Int = 5) -> [UInt8] {
+        let detectedAt = Double(detectedDay) * 86_400 + 21 * 3_600
+        var writer = JSONWriter(capacity: 512)
+        writer.object { w in
+            w.field("event_type", "pattern_detected")
+            w.field("source", source)
+            w.field("timestamp", detectedAt)
+            w.key("data")
+            w.object { d in
+                d.field("symbol", symbol)
+                d.field("pattern", pattern)
+                d.field("confidence", (confidence * 10_000).rounded() / 10_000)
+                d.field("current_price", price)
+                d.field("price_change", changePercent.map { ($0 * 10_000).rounded() / 10_000 })
+                d.field("timestamp", detectedAt)
+                d.field("expires_at", detectedAt + Double(lifetimeDays) * 86_400)
+                d.key("indicators")
+                d.object { i in
+                    if let relativeStrength { i.field("relative_strength", relativeStrength) }
+                    if let relativeVolume { i.field("relative_volume", (relativeVolume * 10_000).rounded() / 10_000) }
+                    if let rsi { i.field("rsi", (rsi * 100).rounded() / 100) }
+                    for (name, value) in levels.sorted(by: { $0.key < $1.key }) where name != "stop" && name != "target" {
+                        i.field(name == "support" || name == "resistance" ? "\(name)_level" : name, value)
+                    }
+                }
+                d.field("source", tier.name)
+                d.field("tier", tier.name)
+                d.field("direction", direction > 0 ? "bullish" : direction < 0 ? "bearish" : "neutral")
+                d.field("bar_date", Timestamp.isoDay(barDay))
+                d.field("detected_date", Timestamp.isoDay(detectedDay))
+                if let stop = levels["stop"] { d.field("stop_loss", stop) }
+                if let target = levels["target"] { d.field("target_price", target) }
+            }
+        }
+        return writer.bytes
+    }
+}
