@@ -22,13 +22,8 @@ public struct PostgresUserDataRepository: UserDataRepository {
     // MARK: Watchlists
 
     public func watchlists(of user: UserID) async throws -> [Watchlist] {
-        switch cache.watchlists(of: user) {
-        case .hit(let rows): return rows
-        case .bypass: return try await loadWatchlists(of: user)
-        case .miss(let ticket):
-            let rows = try await loadWatchlists(of: user)
+        try await readThrough(cache.watchlists(of: user), load: { try await loadWatchlists(of: user) }) { rows, ticket in
             cache.fill(watchlists: rows, of: user, ticket: ticket)
-            return rows
         }
     }
 
@@ -135,13 +130,8 @@ public struct PostgresUserDataRepository: UserDataRepository {
     // MARK: Presets
 
     public func presets(of user: UserID) async throws -> [FilterPreset] {
-        switch cache.presets(of: user) {
-        case .hit(let rows): return rows
-        case .bypass: return try await loadPresets(of: user)
-        case .miss(let ticket):
-            let rows = try await loadPresets(of: user)
+        try await readThrough(cache.presets(of: user), load: { try await loadPresets(of: user) }) { rows, ticket in
             cache.fill(presets: rows, of: user, ticket: ticket)
-            return rows
         }
     }
 
@@ -209,6 +199,20 @@ public struct PostgresUserDataRepository: UserDataRepository {
     public func ping() async throws { try await database.ping() }
 
     var cache: UserDataCache { database.userDataCache }
+
+    /// A cached read: the kept rows, or a load that fills the cache on a miss (and keeps nothing while bypassed).
+    func readThrough<Row: Sendable>(
+        _ lookup: UserDataCache.Lookup<Row>, load: () async throws -> [Row], fill: ([Row], UserDataCache.Ticket) -> Void
+    ) async throws -> [Row] {
+        switch lookup {
+        case .hit(let rows): return rows
+        case .bypass: return try await load()
+        case .miss(let ticket):
+            let rows = try await load()
+            fill(rows, ticket)
+            return rows
+        }
+    }
 
     /// A write, after which (done, failed or timed out: it may have committed) the user's cached rows are dropped, so
     /// this instance reads its own writes without waiting for the notification.

@@ -75,8 +75,6 @@ public final class DetectionContext: @unchecked Sendable {
     public let sma10: [Double]
     public let sma20: [Double]
     public let sma50: [Double]
-    /// Mean of the high-low range over the 20 bars before each bar (current excluded), nan before.
-    public let spreadMean20: [Double]
 
     public init(bars: BarSeries, benchmark: BarSeries? = nil) {
         self.bars = bars
@@ -89,11 +87,6 @@ public final class DetectionContext: @unchecked Sendable {
         sma10 = Indicators.sma(bars.close, period: 10)
         sma20 = Indicators.sma(bars.close, period: 20)
         sma50 = Indicators.sma(bars.close, period: 50)
-        let spreads = zip(bars.high, bars.low).map { $0 - $1 }
-        let means = Indicators.sma(spreads, period: 20)
-        var previous = [Double](repeating: .nan, count: bars.count)
-        for index in 1..<max(bars.count, 1) { previous[index] = means[index - 1] }
-        spreadMean20 = previous
     }
 
     public var count: Int { bars.count }

@@ -141,13 +141,20 @@ public enum Indicators {
         return out
     }
 
+    /// The mean of the `period` values before each index (the current one excluded), nan before there are that many.
+    public static func priorMean(_ values: [Double], period: Int) -> [Double] {
+        let means = sma(values, period: period)
+        var out = [Double](repeating: .nan, count: values.count)
+        for index in values.indices.dropFirst() { out[index] = means[index - 1] }
+        return out
+    }
+
     /// Volume against the mean of the `period` bars before it (the current bar excluded); nan where that mean is 0 or
     /// not yet defined.
     public static func relativeVolume(_ volume: [Double], period: Int = 20) -> [Double] {
-        let means = sma(volume, period: period)
+        let means = priorMean(volume, period: period)
         var out = [Double](repeating: .nan, count: volume.count)
-        guard volume.count > period else { return out }
-        for index in period..<volume.count where means[index - 1] > 0 { out[index] = volume[index] / means[index - 1] }
+        for index in volume.indices where means[index] > 0 { out[index] = volume[index] / means[index] }
         return out
     }
 

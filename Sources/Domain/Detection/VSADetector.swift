@@ -54,8 +54,8 @@ public struct VSADetector: Detector {
     private func detectSpec(_ context: DetectionContext) -> [Detection] {
         let bars = context.bars
         let period = configuration.averagePeriod
-        let volumeMean = Self.priorMean(bars.volume, period: period)
-        let spreadMean = Self.priorMean(zip(bars.high, bars.low).map { $0 - $1 }, period: period)
+        let volumeMean = Indicators.priorMean(bars.volume, period: period)
+        let spreadMean = Indicators.priorMean(zip(bars.high, bars.low).map { $0 - $1 }, period: period)
         func spread(_ i: Int) -> Double { bars.high[i] - bars.low[i] }
         var found: [Detection] = []
         guard bars.count > period + 1 else { return found }
@@ -122,13 +122,5 @@ public struct VSADetector: Detector {
             }
         }
         return found
-    }
-
-    /// The mean of the `period` values before each index (current excluded), nan before.
-    static func priorMean(_ values: [Double], period: Int) -> [Double] {
-        let means = Indicators.sma(values, period: period)
-        var out = [Double](repeating: .nan, count: values.count)
-        for index in values.indices.dropFirst() { out[index] = means[index - 1] }
-        return out
     }
 }
