@@ -64,15 +64,19 @@ struct DetectCommand {
         var perPattern: [String: Int] = [:]
         var familyTime: [DetectorFamily: Duration] = [:]
         var indicatorTime = Duration.zero
+        var loadTime = Duration.zero
+        var writeTime = Duration.zero
         var bars = 0
         let output = FileHandle.standardOutput
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 16)
         let started = ContinuousClock.now
         for symbol in wanted {
-            let series = try load(symbol).between(from: from, to: to)
-            bars += series.count
             var clock = ContinuousClock.now
+            let series = try load(symbol).between(from: from, to: to)
+            loadTime += ContinuousClock.now - clock
+            bars += series.count
+            clock = ContinuousClock.now
             let context = DetectionContext(bars: series, benchmark: symbol == benchmarkSymbol ? nil : benchmark)
             indicatorTime += ContinuousClock.now - clock
             var detections: [Detection] = []
@@ -81,6 +85,7 @@ struct DetectCommand {
                 detections += detector.detect(in: context)
                 familyTime[detector.family, default: .zero] += ContinuousClock.now - clock
             }
+            clock = ContinuousClock.now
             detections.sort { ($0.detectedIndex, $0.pattern) < ($1.detectedIndex, $1.pattern) }
             for detection in detections {
                 perPattern[detection.pattern, default: 0] += 1
@@ -91,12 +96,13 @@ struct DetectCommand {
                 output.write(Data(buffer))
                 buffer.removeAll(keepingCapacity: true)
             }
+            writeTime += ContinuousClock.now - clock
             progress.advance(symbol: symbol)
         }
         output.write(Data(buffer))
         let elapsed = ContinuousClock.now - started
         progress.finish()
-        summary(perPattern: perPattern, familyTime: familyTime, indicatorTime: indicatorTime, bars: bars, symbols: wanted.count, elapsed: elapsed)
+        summary(perPattern: perPattern, familyTime: familyTime, indicatorTime: indicatorTime, loadTime: loadTime, writeTime: writeTime, bars: bars, symbols: wanted.count, elapsed: elapsed)
     }
 
     func load(_ symbol: String) throws -> BarSeries {
@@ -110,7 +116,8 @@ struct DetectCommand {
     }
 
     func summary(
-        perPattern: [String: Int], familyTime: [DetectorFamily: Duration], indicatorTime: Duration, bars: Int, symbols: Int, elapsed: Duration
+        perPattern: [String: Int], familyTime: [DetectorFamily: Duration], indicatorTime: Duration, loadTime: Duration, writeTime: Duration,
+        bars: Int, symbols: Int, elapsed: Duration
     ) {
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -122,7 +129,12 @@ struct DetectCommand {
         lines.append("total".padding(toLength: 32, withPad: " ", startingAt: 0) + String(perPattern.values.reduce(0, +)))
         lines.append("")
         lines.append("stage                           seconds    bars/s")
-        let stages = [("indicators (shared)", indicatorTime)] + DetectorFamily.allCases.compactMap { family in familyTime[family].map { (family.rawValue, $0) } }
+        let detectors = DetectorFamily.allCases.compactMap { family in familyTime[family].map { (family.rawValue, $0) } }
+        let detecting = detectors.reduce(indicatorTime) { $0 + $1.1 }
+        let stages =
+            [("load and parse bar files", loadTime), ("indicators (shared)", indicatorTime)] + detectors + [
+                ("every detector with indicators", detecting), ("encode and write events", writeTime),
+            ]
         for (name, time) in stages {
             let secs = seconds(time)
             lines.append(

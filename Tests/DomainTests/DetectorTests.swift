@@ -186,6 +186,28 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
         }
     }
 
+    /// Sharper for the rare patterns: every detection of the pivot-based and Wyckoff detectors over every fourth symbol is
+    /// already made, unchanged, by the bars that end on its detection bar, and those bars make nothing the full series
+    /// does not.
+    @Test func `every rare detection is made by the bars up to its detection bar, and nothing else is`() throws {
+        let registry = try DetectorRegistry.standard.selecting([
+            "bull_flag", "trendline_hold", "ascending_triangle", "resistance_break", "wyckoff",
+        ])
+        let symbols = try Golden.symbols().enumerated().filter { $0.offset % 4 == 0 }.map(\.element)
+        var checked = 0
+        for symbol in symbols {
+            let bars = try Golden.bars(symbol)
+            let full = registry.detect(in: DetectionContext(bars: bars))
+            for cut in Set(full.map { $0.detectedIndex + 1 }).sorted() {
+                let partial = registry.detect(in: DetectionContext(bars: bars.prefix(cut)))
+                let expected = full.filter { $0.detectedIndex < cut }
+                #expect(partial == expected, "\(symbol) up to bar \(cut - 1)")
+                checked += 1
+            }
+        }
+        #expect(checked > 500, "enough detections to mean something (\(checked) cuts)")
+    }
+
     @Test func `the quirky bars (BIIB 2023-06-09, HUBB 2021-05-05), flat, gapped and empty series never crash`() throws {
         let registry = DetectorRegistry.standard
         for symbol in ["BIIB", "HUBB"] {

@@ -31,6 +31,12 @@ enum Golden {
         return try BarSeries.parseCSV(symbol: symbol, text: text)
     }
 
+    /// Every symbol with a bar file, sorted.
+    static func symbols() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("bars").path)
+            .filter { $0.hasSuffix(".csv") }.map { String($0.dropLast(4)) }.sorted()
+    }
+
     static var isPresent: Bool { FileManager.default.fileExists(atPath: data.appendingPathComponent("golden").path) }
 }
 

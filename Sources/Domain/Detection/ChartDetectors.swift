@@ -205,7 +205,7 @@ public struct SupportTestDetector: Detector {
 
     public func detect(in context: DetectionContext) -> [Detection] {
         let bars = context.bars
-        let pivots = Pivots(bars, k: configuration.pivotBars)
+        let pivots = context.pivots(k: configuration.pivotBars)
         var found: [Detection] = []
         var lastFired: (level: Double, at: Int)?
         for t in bars.indices(from: 1) {
@@ -250,7 +250,7 @@ public struct ResistanceBreakDetector: Detector {
 
     public func detect(in context: DetectionContext) -> [Detection] {
         let bars = context.bars
-        let pivots = Pivots(bars, k: configuration.pivotBars)
+        let pivots = context.pivots(k: configuration.pivotBars)
         var found: [Detection] = []
         for t in bars.indices(from: 1) {
             guard let (pivot, touches) = Pivots.level(pivots.highs, at: t, touches: configuration.touches, tolerance: configuration.tolerance)

@@ -19,6 +19,8 @@ public struct Detection: Sendable, Equatable {
     public var changePercent: Double?
     /// Against SPY over 20 bars (percentage points), when the benchmark was given.
     public var relativeStrength: Double?
+    /// Against the symbol's sector ETF over 20 bars (percentage points), when that series was given.
+    public var sectorRelativeStrength: Double?
     public var relativeVolume: Double?
     public var rsi: Double?
     /// Pattern-specific levels: `support`, `resistance`, `stop`, `target`.
@@ -27,7 +29,7 @@ public struct Detection: Sendable, Equatable {
     public init(
         symbol: String, pattern: String, tier: Tier = .daily, barIndex: Int, barDay: Int32, detectedIndex: Int, detectedDay: Int32,
         confidence: Double, direction: Int, price: Double, changePercent: Double? = nil, relativeStrength: Double? = nil,
-        relativeVolume: Double? = nil, rsi: Double? = nil, levels: [String: Double] = [:]
+        sectorRelativeStrength: Double? = nil, relativeVolume: Double? = nil, rsi: Double? = nil, levels: [String: Double] = [:]
     ) {
         self.symbol = symbol
         self.pattern = pattern
@@ -41,6 +43,7 @@ public struct Detection: Sendable, Equatable {
         self.price = price
         self.changePercent = changePercent
         self.relativeStrength = relativeStrength
+        self.sectorRelativeStrength = sectorRelativeStrength
         self.relativeVolume = relativeVolume
         self.rsi = rsi
         self.levels = levels
@@ -75,8 +78,12 @@ public final class DetectionContext: @unchecked Sendable {
     public let sma10: [Double]
     public let sma20: [Double]
     public let sma50: [Double]
+    /// Against the symbol's sector ETF (percentage points over 20 bars), when that series was given.
+    public let sectorRelativeStrength20: [Double]
+    /// Pivots with k = 5, shared by the pivot-based chart detectors.
+    public let pivots: Pivots
 
-    public init(bars: BarSeries, benchmark: BarSeries? = nil) {
+    public init(bars: BarSeries, benchmark: BarSeries? = nil, sectorBenchmark: BarSeries? = nil) {
         self.bars = bars
         self.benchmark = benchmark
         rsi14 = Indicators.rsi(bars.close, period: 14)
@@ -87,7 +94,13 @@ public final class DetectionContext: @unchecked Sendable {
         sma10 = Indicators.sma(bars.close, period: 10)
         sma20 = Indicators.sma(bars.close, period: 20)
         sma50 = Indicators.sma(bars.close, period: 50)
+        sectorRelativeStrength20 =
+            sectorBenchmark.map { Indicators.relativeStrength(bars, against: $0, period: 20) } ?? [Double](repeating: .nan, count: bars.count)
+        pivots = Pivots(bars, k: 5)
     }
+
+    /// The shared pivots when `k` is 5, otherwise computed for the caller.
+    public func pivots(k: Int) -> Pivots { k == 5 ? pivots : Pivots(bars, k: k) }
 
     public var count: Int { bars.count }
 
@@ -102,8 +115,8 @@ public final class DetectionContext: @unchecked Sendable {
         return Detection(
             symbol: bars.symbol, pattern: pattern, barIndex: index, barDay: bars.days[index], detectedIndex: found,
             detectedDay: bars.days[found], confidence: min(max(confidence, 0), 1), direction: direction, price: bars.close[found],
-            changePercent: change, relativeStrength: value(relativeStrength20), relativeVolume: value(relativeVolume20),
-            rsi: value(rsi14), levels: levels)
+            changePercent: change, relativeStrength: value(relativeStrength20), sectorRelativeStrength: value(sectorRelativeStrength20),
+            relativeVolume: value(relativeVolume20), rsi: value(rsi14), levels: levels)
     }
 }
 
@@ -139,9 +152,10 @@ public struct DetectorRegistry: Sendable {
     public static let standard = DetectorRegistry(
         CandlestickFunction.allCases.map { CandlestickDetector(function: $0) as any Detector } + [
             VolumeSpikeDetector(), GapFillDetector(), MomentumShiftDetector(), WeeklyBreakoutDetector(),
-            SupportTestDetector(), ResistanceBreakDetector(), ReversalSignalDetector(),
+            SupportTestDetector(), ResistanceBreakDetector(), ReversalSignalDetector(), BullFlagDetector(), TrendlineHoldDetector(),
+            AscendingTriangleDetector(),
             VSADetector(event: .noDemand), VSADetector(event: .noSupply), VSADetector(event: .stoppingVolume),
-        ])
+        ] + WyckoffDetector.Event.allCases.map { WyckoffDetector(event: $0) as any Detector })
 }
 
 extension Detection {
@@ -167,6 +181,7 @@ extension Detection {
                 d.key("indicators")
                 d.object { i in
                     if let relativeStrength { i.field("relative_strength", relativeStrength) }
+                    if let sectorRelativeStrength { i.field("relative_strength_sector", sectorRelativeStrength) }
                     if let relativeVolume { i.field("relative_volume", (relativeVolume * 10_000).rounded() / 10_000) }
                     if let rsi { i.field("rsi", (rsi * 100).rounded() / 100) }
                     for (name, value) in levels.sorted(by: { $0.key < $1.key }) where name != "stop" && name != "target" {
