@@ -140,7 +140,23 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
     if let heartbeat = dependencies.heartbeat {
         services.append(HeartbeatMonitor(heartbeat: heartbeat, clock: clock, state: dependencies.state, interval: .seconds(5), logger: logger))
     }
-    if configuration.demoEnabled, let demoSource = dependencies.demoSource {
+    if configuration.demoEnabled, configuration.demoMode == .bars, let demoSource = dependencies.demoSource {
+        do {
+            let replay = BarReplayService(
+                source: demoSource, clock: clock,
+                replay: try BarReplayService<Clock>.demoReplay(catalog: dependencies.catalog, replayBars: configuration.demoReplayBars),
+                barSeconds: configuration.demoBarSeconds, lifetimeBars: configuration.demoLifetimeBars, logger: logger)
+            // Warm-up: the index holds the recent days' detections before the server starts answering.
+            let warmUp = replay.warmUp(now: clock.now())
+            ingestion.apply(warmUp)
+            services.append(replay)
+            logger.info(
+                "embedded default: in-memory index with detections over the bundled demo bars",
+                metadata: ["demo.initial_detections": "\(warmUp.count)", "demo.bar_seconds": "\(configuration.demoBarSeconds)"])
+        } catch {
+            logger.error("the bundled demo bars could not be read; no demo data", metadata: ["error": "\(error)"])
+        }
+    } else if configuration.demoEnabled, let demoSource = dependencies.demoSource {
         var generator = DemoEventGenerator(catalog: dependencies.catalog, seed: configuration.demoSeed)
         // Warm-up: the index holds demo patterns before the server starts answering.
         let warmUp = (0..<configuration.demoInitial).map { _ in
@@ -153,7 +169,7 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
             services.append(
                 DemoProducerService(source: demoSource, clock: clock, rate: configuration.demoRate, generator: generator, logger: logger))
         }
-        logger.info("embedded default: in-memory index with the demo producer", metadata: ["demo.rate": "\(configuration.demoRate)"])
+        logger.info("embedded default: in-memory index with the synthetic demo producer", metadata: ["demo.rate": "\(configuration.demoRate)"])
     }
     let router = buildRouter(dependencies)
     var app = Application(

@@ -46,7 +46,7 @@ struct PatternDesk {
             }
         case "detect":
             do {
-                try DetectCommand(reader: reader).run()
+                try await DetectCommand(reader: reader).run()
             } catch {
                 FileHandle.standardError.write(Data("patterndesk detect: \(error)\n".utf8))
                 exit(1)

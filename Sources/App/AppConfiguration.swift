@@ -12,9 +12,14 @@ import WebSocket
 ///   - `http.host` (string, default `127.0.0.1`): address to bind.
 ///   - `http.port` (int, default `8080`): port to bind; 0 picks a free one.
 ///   - `demo.enabled` (bool, default `true`): run the demo producer.
-///   - `demo.rate` (double, default `20`): demo events per second.
-///   - `demo.initial` (int, default `400`): demo events applied at start-up, before readiness.
-///   - `demo.seed` (int, default `42`): seed of the demo generator.
+///   - `demo.mode` (`bars` or `synthetic`, default `bars`): `bars` runs the detectors over the bundled demo bars and
+///     replays their last days as a live feed; `synthetic` generates events of every producer shape.
+///   - `demo.bar-seconds` (double, default `10`): wall-clock seconds per replayed trading day (bars mode).
+///   - `demo.lifetime-bars` (int, default `20`): a detection lives this many replayed days (bars mode).
+///   - `demo.replay-bars` (int, default `120`): the last days replayed before the replay wraps around (bars mode).
+///   - `demo.rate` (double, default `20`): demo events per second (synthetic mode).
+///   - `demo.initial` (int, default `400`): demo events applied at start-up, before readiness (synthetic mode).
+///   - `demo.seed` (int, default `42`): seed of the demo generator (synthetic mode).
 ///   - `ws.queue-messages` (4096), `ws.queue-bytes` (8 MiB): a WebSocket client with more queued is closed with 1008;
 ///     `ws.lag-ms` (5000): one whose oldest queued message is older is closed with 1013.
 ///   - `ws.history-count` (10000), `ws.history-seconds` (120): the replay history for `resume` keeps at least this many
@@ -46,6 +51,10 @@ struct AppConfiguration: Sendable, Equatable {
     var host = "127.0.0.1"
     var port = 8080
     var demoEnabled = true
+    var demoMode = DemoMode.bars
+    var demoBarSeconds = 10.0
+    var demoLifetimeBars = 20
+    var demoReplayBars = 120
     var demoRate = 20.0
     var demoInitial = 400
     var demoSeed: UInt64 = 42
@@ -88,6 +97,10 @@ struct AppConfiguration: Sendable, Equatable {
         }
     }
 
+    enum DemoMode: String, Sendable, Equatable {
+        case bars, synthetic
+    }
+
     enum Invalid: Error, CustomStringConvertible {
         case value(key: String, rule: String)
         var description: String {
@@ -118,6 +131,15 @@ struct AppConfiguration: Sendable, Equatable {
         port = reader.int(forKey: "http.port", default: port)
         guard (0...65_535).contains(port) else { throw Invalid.value(key: "http.port", rule: "0...65535") }
         demoEnabled = reader.bool(forKey: "demo.enabled", default: demoEnabled)
+        let mode = reader.string(forKey: "demo.mode", default: demoMode.rawValue)
+        guard let parsedMode = DemoMode(rawValue: mode.lowercased()) else { throw Invalid.value(key: "demo.mode", rule: "bars or synthetic") }
+        demoMode = parsedMode
+        demoBarSeconds = reader.double(forKey: "demo.bar-seconds", default: demoBarSeconds)
+        guard demoBarSeconds >= 0.01 else { throw Invalid.value(key: "demo.bar-seconds", rule: ">= 0.01 seconds") }
+        demoLifetimeBars = reader.int(forKey: "demo.lifetime-bars", default: demoLifetimeBars)
+        guard demoLifetimeBars >= 1 else { throw Invalid.value(key: "demo.lifetime-bars", rule: ">= 1") }
+        demoReplayBars = reader.int(forKey: "demo.replay-bars", default: demoReplayBars)
+        guard demoReplayBars >= 1 else { throw Invalid.value(key: "demo.replay-bars", rule: ">= 1") }
         demoRate = reader.double(forKey: "demo.rate", default: demoRate)
         guard demoRate >= 0, demoRate <= 100_000 else { throw Invalid.value(key: "demo.rate", rule: "0...100000 events/s") }
         demoInitial = reader.int(forKey: "demo.initial", default: demoInitial)

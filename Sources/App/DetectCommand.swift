@@ -1,26 +1,37 @@
 import Configuration
 import Domain
 import Foundation
+import InMemory
+import Redis
 
 /// `patterndesk detect --bars DIR [--symbols A,B] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--detectors names|families]
-/// [--benchmark SPY] [--lifetime-days 5]`: runs the detector registry over `DIR/<SYMBOL>.csv` bar files, one core,
-/// and writes one producer event (shape A) per detection to stdout as JSON lines, ready for
-/// `patterndesk publish --publish-stream …`. Progress (a bar with symbols/s and ETA on a terminal, plain lines
-/// otherwise) and the summary table (detections per pattern, bars per second per detector family) go to stderr.
+/// [--benchmark SPY] [--lifetime-days 5] [--as-of now|YYYY-MM-DD] [--redis-url URL (--publish-stream KEY | --publish-channel NAME)]`: runs the
+/// detector registry over `DIR/<SYMBOL>.csv` bar files, one core, with relative strength against the benchmark and
+/// against each stock's sector ETF (from the bundled catalogue) when their files are in DIR. It writes one producer
+/// event (shape A) per detection: to stdout as JSON lines, or, with `--redis-url`, straight to a Redis stream (XADD,
+/// field `data`) or pub/sub channel, pipelined, where a running service ingests them. Progress (a bar with symbols/s
+/// and ETA on a terminal, plain lines otherwise) and the summary table (detections per pattern, bars per second per
+/// detector family) go to stderr. Events are stamped with the detection day's US close (21:00 UTC); `--as-of` moves
+/// the last bar day (`--to`, else the benchmark's last day, else the symbol's) to the given time and every other day with it.
 struct DetectCommand {
-    let directory: URL
+    let files: BarFiles
     let symbols: [String]?
     let from: Int32?
     let to: Int32?
     let registry: DetectorRegistry
     let benchmarkSymbol: String
     let lifetimeDays: Int
+    /// With `--as-of`: the time the last bar day is stamped with (epoch seconds); every detection keeps its distance
+    /// in days from that day, so replayed history arrives live.
+    let asOf: Double?
+    /// With `--redis-url`: where the events go instead of stdout.
+    let redis: (endpoint: RedisEndpoint, command: String, key: String)?
 
     init(reader: ConfigReader) throws {
         guard let bars = reader.string(forKey: "bars") else {
             throw AppConfiguration.Invalid.value(key: "bars", rule: "a directory of <SYMBOL>.csv bar files (--bars DIR)")
         }
-        directory = URL(fileURLWithPath: bars, isDirectory: true)
+        files = BarFiles(directory: URL(fileURLWithPath: bars, isDirectory: true))
         symbols = Self.list(reader.stringArray(forKey: "symbols"), reader.string(forKey: "symbols"))?.map { $0.uppercased() }
         func day(_ text: String?, _ key: String) throws -> Int32? {
             guard let text else { return nil }
@@ -43,6 +54,24 @@ struct DetectCommand {
         }
         benchmarkSymbol = reader.string(forKey: "benchmark", default: "SPY")
         lifetimeDays = reader.int(forKey: "lifetime-days", default: 5)
+        guard lifetimeDays >= 1 else { throw AppConfiguration.Invalid.value(key: "lifetime-days", rule: ">= 1") }
+        switch reader.string(forKey: "as-of") {
+        case nil: asOf = nil
+        case "now": asOf = Double(SystemWallClock().now()) / 1000
+        case let text?:
+            guard let day = Timestamp.day(iso: text) else { throw AppConfiguration.Invalid.value(key: "as-of", rule: "now or a date YYYY-MM-DD") }
+            asOf = Double(day) * 86_400 + 21 * 3_600
+        }
+        if let url = reader.string(forKey: "redis.url") ?? reader.string(forKey: "redis") {
+            let channel = reader.string(forKey: "publish.channel")
+            let stream = reader.string(forKey: "publish.stream")
+            guard (channel == nil) != (stream == nil) else {
+                throw AppConfiguration.Invalid.value(key: "publish.stream", rule: "given with --redis-url, or else publish.channel (exactly one)")
+            }
+            redis = (try RedisEndpoint(url: url), channel == nil ? "XADD" : "PUBLISH", channel ?? stream ?? "")
+        } else {
+            redis = nil
+        }
     }
 
     /// A comma list, whether the provider split it (a flag `--x a,b`) or not (an environment variable).
@@ -51,15 +80,22 @@ struct DetectCommand {
         return items?.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    func run() throws {
-        let available = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { $0.hasSuffix(".csv") }.map { String($0.dropLast(4)) }.sorted()
+    func run() async throws {
+        let available = try files.symbols()
         let wanted = symbols ?? available
         let missing = wanted.filter { !available.contains($0) }
         guard missing.isEmpty else {
-            throw AppConfiguration.Invalid.value(key: "symbols", rule: "symbols with a bar file in \(directory.path) (\(missing.joined(separator: ", ")) missing)")
+            throw AppConfiguration.Invalid.value(
+                key: "symbols", rule: "symbols with a bar file in \(files.directory.path) (\(missing.joined(separator: ", ")) missing)")
         }
-        let benchmark = available.contains(benchmarkSymbol) ? try load(benchmarkSymbol) : nil
+        var loader = try DetectionInputLoader(files: files, catalog: try InMemorySymbolCatalog.bundled(), benchmark: benchmarkSymbol)
+        let sink = try await EventSink(redis: redis)
+        let benchmarkLastDay = available.contains(benchmarkSymbol) ? try loader.input(for: benchmarkSymbol).bars.days.last : nil
+        func event(_ detection: Detection, seriesLastDay: Int32?) -> [UInt8] {
+            guard let asOf, let lastDay = to ?? benchmarkLastDay ?? seriesLastDay else { return detection.producerEvent(lifetimeDays: lifetimeDays) }
+            let detectedAt = asOf - Double(lastDay - detection.detectedDay) * 86_400
+            return detection.producerEvent(source: "patterndesk-detect", detectedAt: detectedAt, expiresAt: detectedAt + Double(lifetimeDays) * 86_400)
+        }
         var progress = Progress(total: wanted.count)
         var perPattern: [String: Int] = [:]
         var familyTime: [DetectorFamily: Duration] = [:]
@@ -67,17 +103,16 @@ struct DetectCommand {
         var loadTime = Duration.zero
         var writeTime = Duration.zero
         var bars = 0
-        let output = FileHandle.standardOutput
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 16)
         let started = ContinuousClock.now
+        var clock = ContinuousClock.now
         for symbol in wanted {
-            var clock = ContinuousClock.now
-            let series = try load(symbol).between(from: from, to: to)
+            clock = ContinuousClock.now
+            let input = try loader.input(for: symbol)
+            let series = input.bars.between(from: from, to: to)
             loadTime += ContinuousClock.now - clock
             bars += series.count
             clock = ContinuousClock.now
-            let context = DetectionContext(bars: series, benchmark: symbol == benchmarkSymbol ? nil : benchmark)
+            let context = DetectionContext(bars: series, benchmark: input.benchmark, sectorBenchmark: input.sectorBenchmark)
             indicatorTime += ContinuousClock.now - clock
             var detections: [Detection] = []
             for detector in registry.detectors {
@@ -89,30 +124,17 @@ struct DetectCommand {
             detections.sort { ($0.detectedIndex, $0.pattern) < ($1.detectedIndex, $1.pattern) }
             for detection in detections {
                 perPattern[detection.pattern, default: 0] += 1
-                buffer += detection.producerEvent(lifetimeDays: lifetimeDays)
-                buffer.append(0x0A)
-            }
-            if buffer.count > 1 << 16 {
-                output.write(Data(buffer))
-                buffer.removeAll(keepingCapacity: true)
+                try await sink.send(event(detection, seriesLastDay: series.days.last))
             }
             writeTime += ContinuousClock.now - clock
             progress.advance(symbol: symbol)
         }
-        output.write(Data(buffer))
+        clock = ContinuousClock.now
+        try await sink.finish()
+        writeTime += ContinuousClock.now - clock
         let elapsed = ContinuousClock.now - started
         progress.finish()
         summary(perPattern: perPattern, familyTime: familyTime, indicatorTime: indicatorTime, loadTime: loadTime, writeTime: writeTime, bars: bars, symbols: wanted.count, elapsed: elapsed)
-    }
-
-    func load(_ symbol: String) throws -> BarSeries {
-        let url = directory.appendingPathComponent("\(symbol).csv")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        do {
-            return try BarSeries.parseCSV(symbol: symbol, text: text)
-        } catch {
-            throw AppConfiguration.Invalid.value(key: "bars", rule: "valid bar files (\(url.lastPathComponent): \(error))")
-        }
     }
 
     func summary(
@@ -144,8 +166,52 @@ struct DetectCommand {
         lines.append(
             "all (load, detect, write)".padding(toLength: 32, withPad: " ", startingAt: 0)
                 + String(format: "%7.3f  %9.0f", total, total > 0 ? Double(bars) / total : 0))
-        lines.append("\(symbols) symbols, \(bars) bars")
+        lines.append("\(symbols) symbols, \(bars) bars" + (redis.map { ", events sent with \($0.command) to \($0.key) at \($0.endpoint)" } ?? ""))
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}
+
+/// Where `detect` writes events: stdout in 64 KiB writes, or Redis in pipelined chunks of 1,000 commands.
+final class EventSink {
+    let client: RedisClient?
+    let command: [UInt8]
+    let key: [UInt8]
+    var buffer: [UInt8] = []
+    var pending: [[[UInt8]]] = []
+
+    init(redis: (endpoint: RedisEndpoint, command: String, key: String)?) async throws {
+        client = redis.map { RedisClient(endpoint: $0.endpoint, name: "patterndesk-detect") }
+        command = Array((redis?.command ?? "").utf8)
+        key = Array((redis?.key ?? "").utf8)
+        if let client { _ = try await client.withConnection { connection throws(RedisError) in try connection.pipeline([[Array("PING".utf8)]]) } }
+    }
+
+    func send(_ event: [UInt8]) async throws {
+        if client == nil {
+            buffer += event
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 16 { flushOutput() }
+        } else {
+            pending.append(command == Array("XADD".utf8) ? [command, key, Array("*".utf8), Array("data".utf8), event] : [command, key, event])
+            if pending.count >= 1_000 { try await flushRedis() }
+        }
+    }
+
+    func finish() async throws {
+        if client == nil { flushOutput() } else { try await flushRedis() }
+    }
+
+    private func flushOutput() {
+        FileHandle.standardOutput.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func flushRedis() async throws {
+        guard let client, !pending.isEmpty else { return }
+        let commands = pending
+        pending.removeAll(keepingCapacity: true)
+        let replies = try await client.withConnection { connection throws(RedisError) in try connection.pipeline(commands) }
+        for reply in replies { _ = try reply.checked() }
     }
 }
 

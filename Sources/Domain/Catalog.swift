@@ -90,6 +90,13 @@ public struct Catalog: Sendable {
         return sectors.first { $0.etf == symbol }?.name
     }
 
+    /// The Select Sector SPDR of a stock's sector (the benchmark of its sector relative strength); nil for ETFs and
+    /// symbols without a known sector.
+    public func sectorETF(ofSymbol symbol: String) -> String? {
+        guard let info = self.symbol(symbol), info.kind == .stock, let sector = info.sector else { return nil }
+        return sectors.first { $0.name == sector }?.etf
+    }
+
     /// The canonical GICS sector name for a sector name or sector ETF symbol, case-insensitive; nil when unknown.
     public func sectorName(for key: String) -> String? { sectorByKey[key.lowercased()] }
 

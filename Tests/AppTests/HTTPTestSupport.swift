@@ -17,6 +17,7 @@ struct TestService {
     init(demo: Bool = false, demoInitial: Int = 0, configure: (inout AppConfiguration) -> Void = { _ in }) async throws {
         var configuration = AppConfiguration()
         configuration.demoEnabled = demo
+        configuration.demoMode = .synthetic
         configuration.demoInitial = demoInitial
         configuration.demoRate = 0
         configuration.port = 0

@@ -222,4 +222,30 @@ import Testing
             #expect(found)
         }
     }
+
+    @Test func `the embedded default detects over the bundled demo bars, then replays their last days live`() async throws {
+        let service = try await TestService(demo: true) { configuration in
+            configuration.demoMode = .bars
+            configuration.demoBarSeconds = 0.2
+            configuration.demoReplayBars = 3
+        }
+        try await service.test { client in
+            let first = try await client.getJSON("/api/patterns/stats")
+            let warmUp = try #require((first["stats"] as? [String: Any])?["events_processed"] as? Int)
+            #expect(warmUp > 500, "20 days of detections over 76 symbols")
+            let scan = try await client.getJSON("/api/patterns/scan?symbols=AAPL&per_page=100")
+            let patterns = try #require(scan["patterns"] as? [[String: Any]])
+            #expect(!patterns.isEmpty)
+            #expect(patterns.allSatisfy { ($0["indicators"] as? [String: Any])?["relative_strength_sector"] != nil }, "RS against XLK")
+            #expect(patterns.allSatisfy { $0["relative_strength"] != nil }, "RS against SPY")
+            // The replay publishes the next day's detections into the source within a few bar periods.
+            var processed = warmUp
+            for _ in 0..<600 where processed == warmUp {
+                try await Task.sleep(for: .milliseconds(100))
+                let stats = try await client.getJSON("/api/patterns/stats")
+                processed = try #require((stats["stats"] as? [String: Any])?["events_processed"] as? Int)
+            }
+            #expect(processed > warmUp)
+        }
+    }
 }

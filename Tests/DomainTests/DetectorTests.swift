@@ -237,3 +237,45 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
         #expect(Set(registry.names).count == registry.names.count)
     }
 }
+
+@Suite(.enabled(if: Golden.isPresent, "needs ../shared/data")) struct BarReplayProperties {
+    func replay(replayDays: Int) throws -> (BarReplay, [String: [Detection]]) {
+        let spy = try Golden.bars("SPY")
+        let xlk = try Golden.bars("XLK")
+        let inputs = try ["AAPL", "NVDA", "XOM", "VLTO"].map { BarReplay.Input(bars: try Golden.bars($0), benchmark: spy, sectorBenchmark: xlk) }
+        let full = Dictionary(uniqueKeysWithValues: inputs.map { input in
+            (input.bars.symbol, DetectorRegistry.standard.detect(in: DetectionContext(bars: input.bars, benchmark: spy, sectorBenchmark: xlk)))
+        })
+        return (BarReplay(inputs: inputs, registry: .standard, calendar: spy.days, replayDays: replayDays), full)
+    }
+
+    func key(_ detection: Detection) -> String { "\(detection.symbol) \(detection.pattern)@\(detection.barDay)/\(detection.detectedDay)" }
+
+    @Test func `each replayed day yields exactly the detections the full series makes on that day`() throws {
+        let (replay, full) = try replay(replayDays: 30)
+        #expect(replay.start == 757 - 30 && replay.replayDays == 30)
+        var total = 0
+        for position in stride(from: replay.start, to: replay.calendar.count, by: 3) {
+            let day = replay.calendar[position]
+            let made = replay.detections(at: position)
+            let expected = full.values.flatMap { $0.filter { $0.detectedDay == day } }
+            #expect(made.map(key).sorted() == expected.map(key).sorted(), "day \(Timestamp.isoDay(day))")
+            for detection in made {
+                #expect(full[detection.symbol]?.contains(detection) == true, "\(key(detection)) has the full run's values")
+            }
+            total += made.count
+        }
+        #expect(total > 20)
+    }
+
+    @Test func `the warm-up holds the detections of the days before the replay and none after`() throws {
+        let (replay, full) = try replay(replayDays: 30)
+        let first = replay.calendar[replay.start - 20]
+        let end = replay.calendar[replay.start]
+        let history = replay.history(days: 20)
+        let expected = full.values.flatMap { $0.filter { $0.detectedDay >= first && $0.detectedDay < end } }
+        #expect(history.map(key).sorted() == expected.map(key).sorted())
+        #expect(history.count > 50)
+        #expect(zip(history, history.dropFirst()).allSatisfy { $0.detectedDay <= $1.detectedDay }, "oldest first")
+    }
+}

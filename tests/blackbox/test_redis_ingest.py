@@ -266,3 +266,38 @@ def test_publish_command_plays_the_producer_and_REDIS_URL_configures_the_service
         assert bad.returncode != 0 and b"publish.channel" in bad.stderr
     finally:
         service.stop()
+
+
+def test_detect_writes_to_the_stream_and_the_running_service_serves_its_live_detections(redis_server, service):
+    """`patterndesk detect` over the bundled demo bars, stamped as of now, XADDs every detection; the service ingests
+    them and serves exactly the ones still live."""
+    import re
+    import subprocess
+
+    from harness import BIN, ROOT
+
+    bars = f"{ROOT}/Sources/Adapters/InMemory/Resources/bars"
+    out = subprocess.run(
+        [BIN, "detect", "--bars", bars, "--symbols", "AAPL,MSFT,XOM,JPM,NVDA", "--as-of", "now", "--lifetime-days", "10",
+         "--redis-url", redis_server.url, "--publish-stream", STREAM],
+        capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    total = int(re.search(r"^total\s+(\d+)$", out.stderr, re.M).group(1))
+    entries = redis_server.client().xrange(STREAM)
+    assert len(entries) == total > 1000
+    events = [json.loads(fields[b"data"]) for _, fields in entries]
+    assert all(e["source"] == "patterndesk-detect" and "bar_date" in e["data"] for e in events)
+    wait_for(service.caught_up, timeout=60, what="the service caught up with the stream")
+    now = time.time()
+    live = {(e["data"]["symbol"], e["data"]["pattern"], round(e["data"]["timestamp"] * 1000)) for e in events
+            if e["data"]["expires_at"] > now + 30}
+    expired_soon = {(e["data"]["symbol"], e["data"]["pattern"], round(e["data"]["timestamp"] * 1000)) for e in events
+                    if now - 30 <= e["data"]["expires_at"] <= now + 30}
+    served = set()
+    for symbol in ["AAPL", "MSFT", "XOM", "JPM", "NVDA"]:
+        for p in service.scan(symbols=symbol, per_page=100):
+            detected = datetime.fromisoformat(p["detected_at"].replace("Z", "+00:00")).timestamp()
+            served.add((p["symbol"], p["pattern_type"], round(detected * 1000)))
+    assert live, "some detections of the last 10 days are live"
+    assert served - expired_soon == live
+    assert service.stats()["events_rejected"] == 0, "every detect event is a valid producer event"

@@ -161,9 +161,15 @@ public struct DetectorRegistry: Sendable {
 extension Detection {
     /// The detection as a producer event in the canonical nested shape (producer-events.md, shape A), so it travels
     /// the same way as TickStock's: timestamps are the detection day's US close (21:00 UTC) in epoch seconds, and the
-    /// pattern expires `lifetimeDays` later.
+    /// pattern expires `lifetimeDays` later. `bar_date` and `detected_date` keep the bars' own days.
     public func producerEvent(source: String = "patterndesk-detect", lifetimeDays: Int = 5) -> [UInt8] {
         let detectedAt = Double(detectedDay) * 86_400 + 21 * 3_600
+        return producerEvent(source: source, detectedAt: detectedAt, expiresAt: detectedAt + Double(lifetimeDays) * 86_400)
+    }
+
+    /// The same event stamped with the given times (epoch seconds): the embedded default replays history as if it
+    /// happened now.
+    public func producerEvent(source: String, detectedAt: Double, expiresAt: Double) -> [UInt8] {
         var writer = JSONWriter(capacity: 512)
         writer.object { w in
             w.field("event_type", "pattern_detected")
@@ -177,7 +183,7 @@ extension Detection {
                 d.field("current_price", price)
                 d.field("price_change", changePercent.map { ($0 * 10_000).rounded() / 10_000 })
                 d.field("timestamp", detectedAt)
-                d.field("expires_at", detectedAt + Double(lifetimeDays) * 86_400)
+                d.field("expires_at", expiresAt)
                 d.key("indicators")
                 d.object { i in
                     if let relativeStrength { i.field("relative_strength", relativeStrength) }
