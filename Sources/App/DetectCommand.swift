@@ -171,18 +171,23 @@ struct DetectCommand {
     }
 }
 
-/// Where `detect` writes events: stdout in 64 KiB writes, or Redis in pipelined chunks of 1,000 commands.
+/// Where `detect` writes events: stdout in 64 KiB writes, or Redis in pipelined chunks of 1,000 commands. One chunk
+/// is in flight while the next is being detected, so waiting for Redis's replies does not stall detection.
 final class EventSink {
     let client: RedisClient?
-    let command: [UInt8]
-    let key: [UInt8]
+    /// The command and key (and `*`, `data` for XADD), encoded once; the event is the last argument.
+    let prefix: [UInt8]
+    let arguments: Int
     var buffer: [UInt8] = []
-    var pending: [[[UInt8]]] = []
+    var pending = RESPCommands()
+    var inFlight: Task<Void, any Error>?
 
     init(redis: (endpoint: RedisEndpoint, command: String, key: String)?) async throws {
         client = redis.map { RedisClient(endpoint: $0.endpoint, name: "patterndesk-detect") }
-        command = Array((redis?.command ?? "").utf8)
-        key = Array((redis?.key ?? "").utf8)
+        let key = Array((redis?.key ?? "").utf8)
+        let head = redis?.command == "XADD" ? [Array("XADD".utf8), key, Array("*".utf8), Array("data".utf8)] : [Array("PUBLISH".utf8), key]
+        prefix = RESPCommands.encode(head)
+        arguments = head.count + 1
         if let client { _ = try await client.withConnection { connection throws(RedisError) in try connection.pipeline([[Array("PING".utf8)]]) } }
     }
 
@@ -192,13 +197,18 @@ final class EventSink {
             buffer.append(0x0A)
             if buffer.count >= 1 << 16 { flushOutput() }
         } else {
-            pending.append(command == Array("XADD".utf8) ? [command, key, Array("*".utf8), Array("data".utf8), event] : [command, key, event])
+            pending.append(arguments: arguments, prefix: prefix, event)
             if pending.count >= 1_000 { try await flushRedis() }
         }
     }
 
     func finish() async throws {
-        if client == nil { flushOutput() } else { try await flushRedis() }
+        if client == nil {
+            flushOutput()
+        } else {
+            try await flushRedis()
+            try await inFlight?.value
+        }
     }
 
     private func flushOutput() {
@@ -207,11 +217,11 @@ final class EventSink {
     }
 
     private func flushRedis() async throws {
-        guard let client, !pending.isEmpty else { return }
+        guard let client, pending.count > 0 else { return }
+        try await inFlight?.value
         let commands = pending
-        pending.removeAll(keepingCapacity: true)
-        let replies = try await client.withConnection { connection throws(RedisError) in try connection.pipeline(commands) }
-        for reply in replies { _ = try reply.checked() }
+        pending.removeAll()
+        inFlight = Task { try await client.withConnection { connection throws(RedisError) in try connection.pipeline(encoded: commands) } }
     }
 }
 

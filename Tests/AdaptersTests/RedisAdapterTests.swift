@@ -134,6 +134,30 @@ struct TheRedisAdapter {
         #expect(try await client.command(["XPENDING", stream, "patterndesk"]).array?.first?.integer == 0)
     }
 
+    @Test func `pre-encoded pipelines write every command, and an error reply is thrown after all replies are read`() async throws {
+        let stream = RedisTestServer.unique("encoded")
+        let wrong = RedisTestServer.unique("string")
+        _ = try await client.command(["SET", wrong, "x"])
+        let prefix = RESPCommands.encode([Array("XADD".utf8), Array(stream.utf8), Array("*".utf8), Array("data".utf8)])
+        var commands = RESPCommands()
+        for body in ["{\"a\":1}", "two words\r\n", ""] { commands.append(arguments: 5, prefix: prefix, Array(body.utf8)) }
+        let written = commands
+        try await client.withConnection { connection throws(RedisError) in try connection.pipeline(encoded: written) }
+        let entries = try await client.command(["XRANGE", stream, "-", "+"])
+        guard case .array(let items) = entries else { Issue.record("XRANGE: \(entries)"); return }
+        #expect(items.count == 3)
+        // The middle command hits a key of the wrong type: the others still land, the error names the problem.
+        var mixed = RESPCommands()
+        mixed.append(arguments: 5, prefix: prefix, Array("four".utf8))
+        mixed.append(arguments: 5, prefix: RESPCommands.encode([Array("XADD".utf8), Array(wrong.utf8), Array("*".utf8), Array("data".utf8)]), Array("x".utf8))
+        mixed.append(arguments: 5, prefix: prefix, Array("five".utf8))
+        let batch = mixed
+        await #expect(throws: RedisError.self) {
+            try await client.withConnection { connection throws(RedisError) in try connection.pipeline(encoded: batch) }
+        }
+        #expect(try await client.command(["XLEN", stream]) == .integer(5))
+    }
+
     @Test func `an unreachable server degrades the status and never ends the source`() async throws {
         var configuration = RedisEventSourceConfiguration()
         configuration.channels = ["c"]

@@ -279,3 +279,36 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
         #expect(zip(history, history.dropFirst()).allSatisfy { $0.detectedDay <= $1.detectedDay }, "oldest first")
     }
 }
+
+@Suite struct BarFileParsing {
+    @Test func `reads LF and CRLF files alike, skipping blank lines`() throws {
+        let unix = "Date,Open,High,Low,Close,Volume\n2024-03-07,1,2,0.5,1.5,100\n2024-03-08,1.5,2.5,1,2,200\n"
+        let windows = unix.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n"
+        let a = try BarSeries.parseCSV(symbol: "X", text: unix)
+        #expect(a == (try BarSeries.parseCSV(symbol: "X", text: windows)))
+        #expect(a.days == [Timestamp.day(iso: "2024-03-07")!, Timestamp.day(iso: "2024-03-08")!] && a.close == [1.5, 2] && a.volume == [100, 200])
+        #expect(try BarSeries.parseCSV(symbol: "X", text: "date,open,high,low,close,volume").count == 0)
+    }
+
+    @Test(arguments: [
+        ("", BarSeries.ParseError.header("an empty file")),
+        ("Date,Open,High,Low,Close\n", .header("Date,Open,High,Low,Close")),
+        ("Date,Open,High,Low,Close,Volume\n2024-03-07,1,2,0.5,1.5\n", .row(line: 2, reason: "expected 6 fields, found 5")),
+        ("Date,Open,High,Low,Close,Volume\n2024-03-07,1,2,0.5,1.5,100\n2024-02-30,1,2,0.5,1.5,100\n", .row(line: 3, reason: "bad date 2024-02-30")),
+        ("Date,Open,High,Low,Close,Volume\n2024-03-07,1,2,x,1.5,100\n", .row(line: 2, reason: "bad number x")),
+        ("Date,Open,High,Low,Close,Volume\n2024-03-07,1,2,0.5,-1.5,100\n", .row(line: 2, reason: "bad number -1.5")),
+        ("Date,Open,High,Low,Close,Volume\n2024-03-07,1,2,0.5,1.5,nan\n", .row(line: 2, reason: "bad number nan")),
+        ("Date,Open,High,Low,Close,Volume\n2024-03-08,1,2,0.5,1.5,100\n\n2024-03-08,1,2,0.5,1.5,100\n", .row(line: 4, reason: "dates must ascend (2024-03-08)")),
+    ])
+    func `a bad file is an error that names the line and the problem`(text: String, error: BarSeries.ParseError) {
+        #expect(throws: error) { try BarSeries.parseCSV(symbol: "X", text: text) }
+    }
+}
+
+@Test func `isoDay writes YYYY-MM-DD for any day, and day(iso:) reads it back`() {
+    for day in stride(from: Int32(-719_162), through: 2_932_896, by: 997) {
+        let text = Timestamp.isoDay(day)
+        #expect(text == String(Timestamp.iso8601(EpochMillis(day) * 86_400_000).prefix(10)))
+        #expect(Timestamp.day(iso: text) == day)
+    }
+}

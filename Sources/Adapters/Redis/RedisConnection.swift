@@ -34,6 +34,12 @@ public enum RedisReply: Sendable, Equatable {
     }
 
     /// The reply, or a thrown `RedisError.server` when Redis answered with an error.
+    /// The message of an error reply.
+    var errorMessage: String? {
+        if case .error(let message) = self { return message }
+        return nil
+    }
+
     public func checked() throws(RedisError) -> RedisReply {
         if case .error(let message) = self { throw .server(message) }
         return self
@@ -115,6 +121,26 @@ public final class RedisConnection {
         replies.reserveCapacity(commands.count)
         for _ in commands { replies.append(try reply()) }
         return replies
+    }
+
+    /// Sends `count` commands already encoded as RESP (`RESPCommands`) in one buffer, reads every reply and throws the
+    /// first error reply, if any, after all of them were read (so the connection stays in step). For bulk writers: no
+    /// per-command argument arrays, one append, no reply values built.
+    public func pipeline(encoded commands: RESPCommands) throws(RedisError) {
+        guard commands.count > 0 else { return }
+        let status = commands.bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
+        }
+        guard status == REDIS_OK else { throw .connection(Self.errorString(context)) }
+        var firstError: String?
+        for _ in 0..<commands.count {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw .connection(Self.errorString(context)) }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            if reply.pointee.type == REDIS_REPLY_ERROR, firstError == nil { firstError = Self.convert(reply).errorMessage }
+            freeReplyObject(raw)
+        }
+        if let firstError { throw .server(firstError) }
     }
 
     /// Queues a command without sending it (subscriptions: no reply is awaited here).

@@ -54,35 +54,70 @@ public struct BarSeries: Sendable, Equatable {
         }
     }
 
-    /// Reads `Date,Open,High,Low,Close,Volume` (ISO dates, ascending). A bad row is an error naming its line: bars are
-    /// reference data, and silently skipping one would shift every indicator after it.
+    /// Reads `Date,Open,High,Low,Close,Volume` (ISO dates, ascending; `\n` or `\r\n` lines). A bad row is an error
+    /// naming its line: bars are reference data, and silently skipping one would shift every indicator after it.
+    /// Works on the UTF-8 bytes directly; blank lines are skipped.
     public static func parseCSV(symbol: String, text: String) throws(ParseError) -> BarSeries {
-        let rows = CSV.parse(text)
-        guard let header = rows.first else { throw .header("an empty file") }
-        guard header.map({ $0.lowercased() }) == ["date", "open", "high", "low", "close", "volume"] else {
-            throw .header(header.joined(separator: ","))
-        }
+        var text = text
+        let result = text.withUTF8 { bytes in Result { () throws(ParseError) in try parse(symbol: symbol, bytes: bytes) } }
+        return try result.get()
+    }
+
+    static func parse(symbol: String, bytes: UnsafeBufferPointer<UInt8>) throws(ParseError) -> BarSeries {
         var series = BarSeries(symbol: symbol)
-        series.days.reserveCapacity(rows.count)
-        for (offset, row) in rows.dropFirst().enumerated() {
-            let line = offset + 2
-            guard row.count == 6 else { throw .row(line: line, reason: "expected 6 fields, found \(row.count)") }
-            guard let day = Timestamp.day(iso: row[0]) else { throw .row(line: line, reason: "bad date \(row[0])") }
-            var values = [Double]()
-            for field in row[1...] {
-                guard let value = Double(field), value.isFinite, value >= 0 else {
-                    throw .row(line: line, reason: "bad number \(field)")
-                }
-                values.append(value)
+        series.days.reserveCapacity(bytes.count / 48)
+        var line = 0
+        var start = 0
+        var sawHeader = false
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            let next = end + 1
+            if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+            line += 1
+            defer { start = next }
+            guard end > start else { continue }
+            let row = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            var fields: [UnsafeBufferPointer<UInt8>] = []
+            fields.reserveCapacity(6)
+            var fieldStart = 0
+            for index in 0...row.count where index == row.count || row[index] == UInt8(ascii: ",") {
+                fields.append(UnsafeBufferPointer(rebasing: row[fieldStart..<index]))
+                fieldStart = index + 1
             }
-            if let last = series.days.last, day <= last { throw .row(line: line, reason: "dates must ascend (\(row[0]))") }
+            func text(_ field: UnsafeBufferPointer<UInt8>) -> String { String(decoding: field, as: UTF8.self) }
+            guard sawHeader else {
+                let header = fields.map { text($0).trimmingSpaces() }
+                guard header.map({ $0.lowercased() }) == ["date", "open", "high", "low", "close", "volume"] else {
+                    throw .header(header.joined(separator: ","))
+                }
+                sawHeader = true
+                continue
+            }
+            guard fields.count == 6 else { throw .row(line: line, reason: "expected 6 fields, found \(fields.count)") }
+            guard let day = Timestamp.day(iso: text(fields[0])) else { throw .row(line: line, reason: "bad date \(text(fields[0]))") }
+            var values: (Double, Double, Double, Double, Double) = (0, 0, 0, 0, 0)
+            for column in 1...5 {
+                guard let value = Double(text(fields[column])), value.isFinite, value >= 0 else {
+                    throw .row(line: line, reason: "bad number \(text(fields[column]))")
+                }
+                switch column {
+                case 1: values.0 = value
+                case 2: values.1 = value
+                case 3: values.2 = value
+                case 4: values.3 = value
+                default: values.4 = value
+                }
+            }
+            if let last = series.days.last, day <= last { throw .row(line: line, reason: "dates must ascend (\(text(fields[0])))") }
             series.days.append(day)
-            series.open.append(values[0])
-            series.high.append(values[1])
-            series.low.append(values[2])
-            series.close.append(values[3])
-            series.volume.append(values[4])
+            series.open.append(values.0)
+            series.high.append(values.1)
+            series.low.append(values.2)
+            series.close.append(values.3)
+            series.volume.append(values.4)
         }
+        guard sawHeader else { throw .header("an empty file") }
         return series
     }
 }
@@ -107,5 +142,16 @@ extension Timestamp {
     }
 
     /// `YYYY-MM-DD` for days since 1970-01-01.
-    public static func isoDay(_ day: Int32) -> String { String(iso8601(EpochMillis(day) * 86_400_000).prefix(10)) }
+    public static func isoDay(_ day: Int32) -> String {
+        let (year, month, dayOfMonth) = civilFromDays(Int(day))
+        guard (0...9999).contains(year) else { return String(iso8601(EpochMillis(day) * 86_400_000).prefix(10)) }
+        // Ten bytes: a small string, written in place.
+        return String(unsafeUninitializedCapacity: 10) { buffer in
+            let digits = [(0, year / 1000), (1, year / 100 % 10), (2, year / 10 % 10), (3, year % 10), (5, month / 10), (6, month % 10), (8, dayOfMonth / 10), (9, dayOfMonth % 10)]
+            for (offset, digit) in digits { buffer[offset] = UInt8(0x30 + digit) }
+            buffer[4] = UInt8(ascii: "-")
+            buffer[7] = UInt8(ascii: "-")
+            return 10
+        }
+    }
 }
