@@ -85,21 +85,24 @@ typealias Row = (Double, Double, Double, Double, Double)
     /// A 30-bar decline from 130 with preliminary support on bar 20, a selling climax on bar 30 (low 94), an automatic
     /// rally to 103 (bar 33), a secondary test (bar 37), a quiet range at 98, a spring on bar 60 and a sign of strength
     /// on bar 70.
-    func accumulation(climaxVolume: Double = 3_000_000, springVolume: Double = 500_000, rallyHigh: Double = 103, decline: Bool = true) -> [Row] {
+    func accumulation(
+        climaxVolume: Double = 3_000_000, springVolume: Double = 500_000, rallyHigh: Double = 103, decline: Bool = true,
+        preliminaryVolume: Double = 1_800_000, testVolume: Double = 900_000, strengthVolume: Double = 2_200_000
+    ) -> [Row] {
         var rows: [Row] = (0..<30).map { i in
             let close = decline ? 130 - Double(i) : 70 + Double(i)
             return (close + 0.5, close + 1, close - 1, close, 1_000_000)
         }
-        rows[20] = decline ? (111, 111, 107, 110, 1_800_000) : rows[20]
+        rows[20] = decline ? (111, 111, 107, 110, preliminaryVolume) : rows[20]
         rows.append((100, 100.5, 94, 97.5, climaxVolume))
         let rally = rallyHigh - 1
         rows += [(97.5, 99.5, 97, 99, 1_200_000), (99, 101.5, 98.5, 101, 1_200_000), (101, rallyHigh, 100.5, rally, 1_200_000)]
         rows += [(rally, rally + 0.5, 99.5, 100, 1_000_000), (100, 100.5, 98.5, 99, 1_000_000)]
-        rows += [(99, 99.5, 97.5, 98, 1_000_000), (98, 98.5, 94.5, 96, 900_000)]
+        rows += [(99, 99.5, 97.5, 98, 1_000_000), (98, 98.5, 94.5, 96, testVolume)]
         rows += quiet(22, price: 98)
         rows.append((97, 97.5, 92.5, 95, springVolume))
         rows += quiet(9, price: 98)
-        rows.append((99, 105.5, 98.5, 105, 2_200_000))
+        rows.append((99, 105.5, 98.5, 105, strengthVolume))
         if rallyHigh < 103 {
             // Ten bars after the climax that never get 3% above its low.
             for i in 31...40 { rows[i] = (rallyHigh - 0.8, rallyHigh, rallyHigh - 1.5, rallyHigh - 0.5, 1_000_000) }
@@ -129,6 +132,11 @@ typealias Row = (Double, Double, Double, Double, Double)
         #expect(!heavySpring.contains { $0.hasPrefix("Spring") } && heavySpring.contains("Sign_Of_Strength@70"))
         let weakRally = try events(accumulation(rallyHigh: 96.5))
         #expect(weakRally == ["Preliminary_Support@20", "Selling_Climax@30"], "no AR, so no range")
+        #expect(try events(accumulation(preliminaryVolume: 1_400_000)).first == "Selling_Climax@30", "1.4× the mean is no PS")
+        let heavyTest = try events(accumulation(testVolume: 2_800_000))
+        #expect(!heavyTest.contains("Secondary_Test@37") && !heavyTest.contains("Spring@60"), "a test on climax volume is no ST")
+        let weakBreak = try events(accumulation(strengthVolume: 1_400_000))
+        #expect(!weakBreak.contains { $0.hasPrefix("Sign_Of_Strength") } && weakBreak.contains("Spring@60"), "vr 1.4: rejected outright")
     }
 
     @Test func `an upthrust that pokes 0.7% over the Ice on volume and closes back inside`() throws {

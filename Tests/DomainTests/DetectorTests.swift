@@ -82,6 +82,10 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
         let base = quiet(25)
         #expect(patterns(VolumeSpikeDetector(), base + [(100, 102, 99, 101.5, 2_100_000)]).map(\.direction) == [1])
         #expect(patterns(VolumeSpikeDetector(), base + [(100, 102, 99, 101.5, 2_000_000)]).isEmpty)
+        #expect(patterns(VolumeSpikeDetector(), base + [(100, 100.5, 97, 98, 2_500_000)]).map(\.direction) == [-1], "a down spike")
+        var early = quiet(25)
+        early[15] = (100, 102, 99, 101.5, 5_000_000)  // fewer than 20 bars before it: no mean to compare with
+        #expect(patterns(VolumeSpikeDetector(), Array(early.prefix(16))).isEmpty)
     }
 
     @Test func `Gap_Fill fires when the gap up is fully closed, not before`() {
@@ -110,6 +114,12 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
         let context = DetectionContext(bars: fixture(falling + rising))
         let t = found[0].barIndex
         #expect(context.rsi14[t - 1] < 50 && context.rsi14[t] >= 50)
+        let fallingAgain = (0..<10).map { index -> (Double, Double, Double, Double, Double) in
+            let price = 119 - 2 * Double(index)
+            return (price + 0.5, price + 1, price - 1, price, 1_000_000)
+        }
+        #expect(patterns(MomentumShiftDetector(), falling + rising + fallingAgain).map(\.direction) == [1, -1])
+        #expect(patterns(MomentumShiftDetector(), falling + quiet(10, price: 101)).allSatisfy { $0.direction != 1 } , "a pause below 50 is no shift up")
     }
 
     @Test func `Weekly_Breakout: a close above the 5-bar channel on 1.5× volume, once`() {
