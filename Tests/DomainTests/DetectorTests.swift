@@ -131,6 +131,24 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
         #expect(patterns(WeeklyBreakoutDetector(), base + [(100.0, 101.5, 99.5, 100.9, 2_000_000)]).isEmpty)
     }
 
+    @Test func `Weekly_Breakout, weekly variant: a week closing above the 4 weeks before, known on the next week's first bar`() {
+        var weekly = WeeklyBreakoutDetector.Configuration()
+        weekly.weekly = true
+        let detector = WeeklyBreakoutDetector(configuration: weekly)
+        // Consecutive days from day 19,000 (a Monday-based week starts where (day + 3) % 7 == 0).
+        let firstMonday = (0..<7).first { (19_000 + $0 + 3) % 7 == 0 }!
+        var rows = quiet(firstMonday + 35)  // five whole weeks, highs 101
+        let breakoutWeek = rows.count
+        rows += (0..<7).map { i in (101, 103, 100.5, i == 6 ? 102.5 : 101, 1_000_000) }  // closes the week at 102.5 > 101
+        let found = patterns(detector, rows + quiet(2))
+        #expect(found.map(\.barIndex) == [breakoutWeek + 6] && found.map(\.detectedIndex) == [breakoutWeek + 7])
+        #expect(found.first?.levels["resistance"] == 101)
+        #expect(patterns(detector, rows).isEmpty, "the week is not known to be complete before the next one starts")
+        var inside = rows
+        inside[breakoutWeek + 6] = (101, 103, 100.5, 100.9, 1_000_000)  // the high pokes out, the close does not
+        #expect(patterns(detector, inside + quiet(2)).isEmpty)
+    }
+
     /// Two pivot lows at 95 (bars 10 and 25), then a bar dipping to 95.2 and closing above.
     func doubleSupport() -> [(Double, Double, Double, Double, Double)] {
         var rows = quiet(40)

@@ -106,22 +106,39 @@ public struct MomentumShiftDetector: Detector {
     }
 }
 
-/// `Weekly_Breakout`, daily variant: C > max(H of the 5 bars before) ∧ vr ≥ 1.5, on the first bar that does so.
-/// Confidence = 0.5 + 0.25 × min((vr − 1.5)/1.5, 1) + 0.25 × min((C / channel − 1)/2%, 1).
+/// `Weekly_Breakout`, a Donchian-style channel break, in two variants (domain.md §4):
+/// - daily (default): C > max(H of the 5 bars before) ∧ vr ≥ 1.5, on the first bar that does so. Confidence = 0.5 +
+///   0.25 × min((vr − 1.5)/1.5, 1) + 0.25 × min((C / channel − 1)/2%, 1).
+/// - weekly (`weekly = true`): on a completed ISO week (Monday to Sunday), C_w > max(H of the 4 weeks before), when the
+///   week before had not closed above its own channel. A week is known to be complete on the first bar of the next
+///   one, so that bar is the detection bar and the week's last bar the bar it describes. Confidence = 0.5 + 0.5 ×
+///   min((C_w / channel − 1)/4%, 1).
 public struct WeeklyBreakoutDetector: Detector {
     public struct Configuration: Sendable, Equatable {
+        public var weekly = false
         public var channelBars = 5
+        public var channelWeeks = 4
         public var minimumVolumeRatio = 1.5
         public init() {}
     }
 
     public var configuration = Configuration()
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
-    public var name: String { "weekly_breakout" }
+    /// The weekly variant with the default thresholds.
+    public static var weekly: WeeklyBreakoutDetector {
+        var configuration = Configuration()
+        configuration.weekly = true
+        return WeeklyBreakoutDetector(configuration: configuration)
+    }
+    public var name: String { configuration.weekly ? "weekly_breakout_weekly" : "weekly_breakout" }
     public var family: DetectorFamily { .chart }
-    public var lookback: Int { max(configuration.channelBars, 20) }
+    public var lookback: Int { configuration.weekly ? 5 * (configuration.channelWeeks + 1) : max(configuration.channelBars, 20) }
 
     public func detect(in context: DetectionContext) -> [Detection] {
+        configuration.weekly ? weeklyBreakouts(context) : dailyBreakouts(context)
+    }
+
+    func dailyBreakouts(_ context: DetectionContext) -> [Detection] {
         let bars = context.bars
         let n = configuration.channelBars
         var found: [Detection] = []
@@ -137,6 +154,40 @@ public struct WeeklyBreakoutDetector: Detector {
                 0.5 + 0.25 * min((vr - configuration.minimumVolumeRatio) / configuration.minimumVolumeRatio, 1) + 0.25
                 * min((bars.close[t] / channel - 1) / 0.02, 1)
             found.append(context.detection("Weekly_Breakout", at: t, confidence: confidence, direction: 1, levels: ["resistance": channel, "stop": channel]))
+        }
+        return found
+    }
+
+    func weeklyBreakouts(_ context: DetectionContext) -> [Detection] {
+        let bars = context.bars
+        let n = configuration.channelWeeks
+        // 1970-01-01 was a Thursday, so (day + 3) / 7 numbers the Monday-to-Sunday weeks.
+        func week(_ index: Int) -> Int32 { (bars.days[index] + 3 + 7 * 1_000_000) / 7 }
+        var highs: [Double] = []
+        var closes: [Double] = []
+        var found: [Detection] = []
+        var weekHigh = -Double.infinity
+        var wasAbove = false
+        for t in bars.indices(from: 0) {
+            if t > 0, week(t) != week(t - 1) {
+                // Week of bar t − 1 is complete.
+                highs.append(weekHigh)
+                closes.append(bars.close[t - 1])
+                weekHigh = -Double.infinity
+                let w = highs.count - 1
+                if w >= n {
+                    let channel = highs[(w - n)..<w].max()!
+                    let above = closes[w] > channel
+                    defer { wasAbove = above }
+                    if above, !wasAbove {
+                        found.append(
+                            context.detection(
+                                "Weekly_Breakout", at: t - 1, detectedAt: t, confidence: 0.5 + 0.5 * min((closes[w] / channel - 1) / 0.04, 1),
+                                direction: 1, levels: ["resistance": channel, "stop": channel]))
+                    }
+                }
+            }
+            weekHigh = max(weekHigh, bars.high[t])
         }
         return found
     }

@@ -151,7 +151,7 @@ public struct DetectorRegistry: Sendable {
 
     public static let standard = DetectorRegistry(
         CandlestickFunction.allCases.map { CandlestickDetector(function: $0) as any Detector } + [
-            VolumeSpikeDetector(), GapFillDetector(), MomentumShiftDetector(), WeeklyBreakoutDetector(),
+            VolumeSpikeDetector(), GapFillDetector(), MomentumShiftDetector(), WeeklyBreakoutDetector(), WeeklyBreakoutDetector.weekly,
             SupportTestDetector(), ResistanceBreakDetector(), ReversalSignalDetector(), BullFlagDetector(), TrendlineHoldDetector(),
             AscendingTriangleDetector(),
             VSADetector(event: .noDemand), VSADetector(event: .noSupply), VSADetector(event: .stoppingVolume),
