@@ -52,10 +52,17 @@ struct BarReplayService<Clock: WallClock>: Service {
         for await _ in AsyncTimerSequence(interval: .milliseconds(Int64(barSeconds * 1000))).cancelOnGracefulShutdown() {
             let position = replay.start + step % max(1, replay.replayDays)
             let now = clock.now()
-            let detections = replay.detections(at: position)
-            for detection in detections { source.publish(event(detection, detectedAt: Double(now) / 1000, receivedAt: now)) }
+            var detections = 0
+            // One symbol at a time, yielding in between: a day's detection must not hold a cooperative thread.
+            for input in replay.inputs {
+                for detection in replay.detections(at: position, of: input) {
+                    source.publish(event(detection, detectedAt: Double(now) / 1000, receivedAt: now))
+                    detections += 1
+                }
+                await Task.yield()
+            }
             logger.debug(
-                "replayed a day", metadata: ["demo.day": "\(Timestamp.isoDay(replay.calendar[position]))", "demo.detections": "\(detections.count)"])
+                "replayed a day", metadata: ["demo.day": "\(Timestamp.isoDay(replay.calendar[position]))", "demo.detections": "\(detections)"])
             step += 1
         }
     }

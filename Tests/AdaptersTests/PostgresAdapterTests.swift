@@ -127,7 +127,9 @@ struct ThePostgresAdapter {
                 if case .unavailable? = error as? UserDataError { return true }
                 return false
             }
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // The timeout is 300 ms; without it the lease would wait for ever. The bound catches a hang, not a latency:
+            // on a 2-core box the parallel suite can keep the cooperative threads busy for seconds (it once took 7 s).
+            #expect(ContinuousClock.now - started < .seconds(20))
             group.cancelAll()
         }
     }

@@ -197,11 +197,14 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
 @Suite(.enabled(if: Golden.isPresent, "needs ../shared/data")) struct DetectorProperties {
     static let symbols = ["AAPL", "BIIB", "HUBB", "XOM", "NVDA"]
 
-    @Test(arguments: symbols) func `no look-ahead: appending bars never changes or removes an earlier detection`(symbol: String) throws {
+    // The heavy property tests yield between steps so that, run in parallel with timing-sensitive async tests on a
+    // 2-core box, they never hold a cooperative thread for seconds.
+    @Test(arguments: symbols) func `no look-ahead: appending bars never changes or removes an earlier detection`(symbol: String) async throws {
         let bars = try Golden.bars(symbol)
         let spy = try Golden.bars("SPY")
         let full = DetectorRegistry.standard.detect(in: DetectionContext(bars: bars, benchmark: spy))
         for cut in stride(from: 60, to: bars.count, by: 97) {
+            await Task.yield()
             let partial = DetectorRegistry.standard.detect(in: DetectionContext(bars: bars.prefix(cut), benchmark: spy))
             let expected = full.filter { $0.detectedIndex < cut }
             #expect(partial.count == expected.count, "\(symbol) cut \(cut)")
@@ -217,7 +220,7 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
     /// Sharper for the rare patterns: every detection of the pivot-based and Wyckoff detectors over every fourth symbol is
     /// already made, unchanged, by the bars that end on its detection bar, and those bars make nothing the full series
     /// does not.
-    @Test func `every rare detection is made by the bars up to its detection bar, and nothing else is`() throws {
+    @Test func `every rare detection is made by the bars up to its detection bar, and nothing else is`() async throws {
         let registry = try DetectorRegistry.standard.selecting([
             "bull_flag", "trendline_hold", "ascending_triangle", "resistance_break", "wyckoff",
         ])
@@ -227,6 +230,7 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
             let bars = try Golden.bars(symbol)
             let full = registry.detect(in: DetectionContext(bars: bars))
             for cut in Set(full.map { $0.detectedIndex + 1 }).sorted() {
+                await Task.yield()
                 let partial = registry.detect(in: DetectionContext(bars: bars.prefix(cut)))
                 let expected = full.filter { $0.detectedIndex < cut }
                 #expect(partial == expected, "\(symbol) up to bar \(cut - 1)")
@@ -279,11 +283,12 @@ func patterns(_ detector: any Detector, _ rows: [(Double, Double, Double, Double
 
     func key(_ detection: Detection) -> String { "\(detection.symbol) \(detection.pattern)@\(detection.barDay)/\(detection.detectedDay)" }
 
-    @Test func `each replayed day yields exactly the detections the full series makes on that day`() throws {
+    @Test func `each replayed day yields exactly the detections the full series makes on that day`() async throws {
         let (replay, full) = try replay(replayDays: 30)
         #expect(replay.start == 757 - 30 && replay.replayDays == 30)
         var total = 0
         for position in stride(from: replay.start, to: replay.calendar.count, by: 3) {
+            await Task.yield()
             let day = replay.calendar[position]
             let made = replay.detections(at: position)
             let expected = full.values.flatMap { $0.filter { $0.detectedDay == day } }

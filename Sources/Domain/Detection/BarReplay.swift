@@ -54,12 +54,14 @@ public struct BarReplay: Sendable {
     /// The detections made on calendar position `position`, by symbol: each symbol trading that day is detected over
     /// its bars up to and including it.
     public func detections(at position: Int) -> [Detection] {
-        guard calendar.indices.contains(position) else { return [] }
-        let day = calendar[position]
-        return inputs.flatMap { input -> [Detection] in
-            guard let index = input.bars.days.lastIndex(of: day) else { return [] }
-            let context = DetectionContext(bars: input.bars.prefix(index + 1), benchmark: input.benchmark, sectorBenchmark: input.sectorBenchmark)
-            return registry.detect(in: context).filter { $0.detectedIndex == index }
-        }
+        inputs.flatMap { detections(at: position, of: $0) }
+    }
+
+    /// One symbol's detections made on calendar position `position` (none when it did not trade that day), so a
+    /// caller can spread a day's work out.
+    public func detections(at position: Int, of input: Input) -> [Detection] {
+        guard calendar.indices.contains(position), let index = input.bars.days.lastIndex(of: calendar[position]) else { return [] }
+        let context = DetectionContext(bars: input.bars.prefix(index + 1), benchmark: input.benchmark, sectorBenchmark: input.sectorBenchmark)
+        return registry.detect(in: context).filter { $0.detectedIndex == index }
     }
 }
