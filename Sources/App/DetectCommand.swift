@@ -25,7 +25,7 @@ struct DetectCommand {
     /// in days from that day, so replayed history arrives live.
     let asOf: Double?
     /// With `--redis-url`: where the events go instead of stdout.
-    let redis: (endpoint: RedisEndpoint, command: String, key: String)?
+    let redis: (endpoint: RedisEndpoint, target: RedisEventWriter.Target)?
 
     init(reader: ConfigReader) throws {
         guard let bars = reader.string(forKey: "bars") else {
@@ -68,7 +68,7 @@ struct DetectCommand {
             guard (channel == nil) != (stream == nil) else {
                 throw AppConfiguration.Invalid.value(key: "publish.stream", rule: "given with --redis-url, or else publish.channel (exactly one)")
             }
-            redis = (try RedisEndpoint(url: url), channel == nil ? "XADD" : "PUBLISH", channel ?? stream ?? "")
+            redis = (try RedisEndpoint(url: url), channel.map { .channel($0) } ?? .stream(stream ?? ""))
         } else {
             redis = nil
         }
@@ -166,62 +166,39 @@ struct DetectCommand {
         lines.append(
             "all (load, detect, write)".padding(toLength: 32, withPad: " ", startingAt: 0)
                 + String(format: "%7.3f  %9.0f", total, total > 0 ? Double(bars) / total : 0))
-        lines.append("\(symbols) symbols, \(bars) bars" + (redis.map { ", events sent with \($0.command) to \($0.key) at \($0.endpoint)" } ?? ""))
+        lines.append("\(symbols) symbols, \(bars) bars" + (redis.map { ", events sent to \($0.target.description) at \($0.endpoint)" } ?? ""))
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 }
 
-/// Where `detect` writes events: stdout in 64 KiB writes, or Redis in pipelined chunks of 1,000 commands. One chunk
-/// is in flight while the next is being detected, so waiting for Redis's replies does not stall detection.
+/// Where `detect` writes events: stdout in 64 KiB writes, or Redis through `RedisEventWriter`.
 final class EventSink {
-    let client: RedisClient?
-    /// The command and key (and `*`, `data` for XADD), encoded once; the event is the last argument.
-    let prefix: [UInt8]
-    let arguments: Int
+    let redis: RedisEventWriter?
     var buffer: [UInt8] = []
-    var pending = RESPCommands()
-    var inFlight: Task<Void, any Error>?
 
-    init(redis: (endpoint: RedisEndpoint, command: String, key: String)?) async throws {
-        client = redis.map { RedisClient(endpoint: $0.endpoint, name: "patterndesk-detect") }
-        let key = Array((redis?.key ?? "").utf8)
-        let head = redis?.command == "XADD" ? [Array("XADD".utf8), key, Array("*".utf8), Array("data".utf8)] : [Array("PUBLISH".utf8), key]
-        prefix = RESPCommands.encode(head)
-        arguments = head.count + 1
-        if let client { _ = try await client.withConnection { connection throws(RedisError) in try connection.pipeline([[Array("PING".utf8)]]) } }
+    init(redis: (endpoint: RedisEndpoint, target: RedisEventWriter.Target)?) async throws {
+        if let redis {
+            self.redis = try await RedisEventWriter(endpoint: redis.endpoint, target: redis.target, name: "patterndesk-detect")
+        } else {
+            self.redis = nil
+        }
     }
 
     func send(_ event: [UInt8]) async throws {
-        if client == nil {
-            buffer += event
-            buffer.append(0x0A)
-            if buffer.count >= 1 << 16 { flushOutput() }
-        } else {
-            pending.append(arguments: arguments, prefix: prefix, event)
-            if pending.count >= 1_000 { try await flushRedis() }
-        }
+        if let redis { return try await redis.send(event) }
+        buffer += event
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flushOutput() }
     }
 
     func finish() async throws {
-        if client == nil {
-            flushOutput()
-        } else {
-            try await flushRedis()
-            try await inFlight?.value
-        }
+        if let redis { return try await redis.finish() }
+        flushOutput()
     }
 
     private func flushOutput() {
         FileHandle.standardOutput.write(Data(buffer))
         buffer.removeAll(keepingCapacity: true)
-    }
-
-    private func flushRedis() async throws {
-        guard let client, pending.count > 0 else { return }
-        try await inFlight?.value
-        let commands = pending
-        pending.removeAll()
-        inFlight = Task { try await client.withConnection { connection throws(RedisError) in try connection.pipeline(encoded: commands) } }
     }
 }
 

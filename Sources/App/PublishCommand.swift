@@ -28,7 +28,8 @@ struct PublishCommand {
     }
 
     func run() async throws {
-        let client = RedisClient(endpoint: endpoint, name: "redis-publish")
+        let writer = try await RedisEventWriter(
+            endpoint: endpoint, target: channel.map { .channel($0) } ?? .stream(stream ?? ""), name: "redis-publish", rate: rate, chunk: chunk)
         var fileLines: IndexingIterator<[ArraySlice<UInt8>]>?
         if let file {
             guard let contents = FileManager.default.contents(atPath: file) else {
@@ -41,32 +42,13 @@ struct PublishCommand {
             return readLine(strippingNewline: true).map { Array($0.utf8) }
         }
         let started = ContinuousClock.now
-        var sent = 0
-        var pending: [[[UInt8]]] = []
-        let target = Array((channel ?? stream ?? "").utf8)
-        let perChunk = rate > 0 ? max(1, min(chunk, Int(rate / 20))) : chunk
-        func flush() async throws {
-            guard !pending.isEmpty else { return }
-            let commands = pending
-            let replies = try await client.withConnection { connection throws(RedisError) in try connection.pipeline(commands) }
-            for reply in replies { _ = try reply.checked() }
-            sent += commands.count
-            pending.removeAll(keepingCapacity: true)
-            if rate > 0 {
-                let due = started + .milliseconds(Int64(Double(sent) / rate * 1000))
-                if due > .now { try await Task.sleep(until: due) }
-            }
-        }
         while let body = nextLine() {
             guard !body.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) else { continue }
-            pending.append(
-                channel != nil
-                    ? [Array("PUBLISH".utf8), target, body] : [Array("XADD".utf8), target, Array("*".utf8), Array("data".utf8), body])
-            if pending.count >= perChunk { try await flush() }
+            try await writer.send(body)
         }
-        try await flush()
+        try await writer.finish()
         let seconds = IndexBenchmark.seconds(ContinuousClock.now - started)
         FileHandle.standardError.write(
-            Data("published \(sent) events to \(channel.map { "channel \($0)" } ?? "stream \(stream ?? "")") at \(endpoint) in \(String(format: "%.2f", seconds)) s\n".utf8))
+            Data("published \(writer.sent) events to \(writer.target.description) at \(endpoint) in \(String(format: "%.2f", seconds)) s\n".utf8))
     }
 }

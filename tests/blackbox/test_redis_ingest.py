@@ -301,3 +301,31 @@ def test_detect_writes_to_the_stream_and_the_running_service_serves_its_live_det
     assert live, "some detections of the last 10 days are live"
     assert served - expired_soon == live
     assert service.stats()["events_rejected"] == 0, "every detect event is a valid producer event"
+
+
+def test_publish_sends_each_line_to_the_stream_or_channel_at_the_requested_rate(redis_server, tmp_path):
+    import subprocess
+
+    from harness import BIN
+
+    lines = [json.dumps(flat_event(f"S{i}")) for i in range(12)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines[:6]) + "\n\n" + "\n".join(lines[6:]) + "\n")
+    started = time.monotonic()
+    out = subprocess.run([BIN, "publish", "--redis-url", redis_server.url, "--publish-stream", "pub:test", "--publish-file", str(path),
+                          "--publish-rate", "20"], capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    assert out.returncode == 0, out.stderr
+    assert "published 12 events to stream pub:test" in out.stderr
+    assert [fields[b"data"].decode() for _, fields in redis_server.client().xrange("pub:test")] == lines, "every line, in order, blank skipped"
+    assert elapsed >= 0.5, "12 events at 20/s take at least 0.55 s"
+    r = redis_server.client()
+    pubsub = r.pubsub()
+    pubsub.subscribe("pub:channel")
+    wait_for(lambda: pubsub.get_message(timeout=0.1) is not None, what="subscribed")
+    out = subprocess.run([BIN, "publish", "--redis-url", redis_server.url, "--publish-channel", "pub:channel"], input="\n".join(lines[:3]) + "\n",
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    got = []
+    wait_for(lambda: (m := pubsub.get_message(timeout=0.1)) and got.append(m["data"].decode()) is None and len(got) == 3, what="3 messages")
+    assert got == lines[:3]

@@ -5,13 +5,13 @@ public struct RESPCommands: Sendable {
 
     public init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
 
-    /// Appends one command: `prefix` (pre-encoded arguments, see `encode`) and then `arguments`.
-    public mutating func append(arguments: Int, prefix: [UInt8], _ last: [UInt8]...) {
+    /// Appends one command of `arguments` arguments: `prefix` (all but the last, pre-encoded with `encode`), then `last`.
+    public mutating func append(arguments: Int, prefix: [UInt8], _ last: [UInt8]) {
         bytes.append(UInt8(ascii: "*"))
         bytes.append(contentsOf: String(arguments).utf8)
         bytes.append(contentsOf: [0x0D, 0x0A])
         bytes.append(contentsOf: prefix)
-        for argument in last { Self.bulk(argument, into: &bytes) }
+        Self.bulk(last, into: &bytes)
         count += 1
     }
 

@@ -147,10 +147,18 @@ extension Timestamp {
         guard (0...9999).contains(year) else { return String(iso8601(EpochMillis(day) * 86_400_000).prefix(10)) }
         // Ten bytes: a small string, written in place.
         return String(unsafeUninitializedCapacity: 10) { buffer in
-            let digits = [(0, year / 1000), (1, year / 100 % 10), (2, year / 10 % 10), (3, year % 10), (5, month / 10), (6, month % 10), (8, dayOfMonth / 10), (9, dayOfMonth % 10)]
-            for (offset, digit) in digits { buffer[offset] = UInt8(0x30 + digit) }
+            func put(_ value: Int, at offset: Int, digits: Int) {
+                var rest = value
+                for position in stride(from: offset + digits - 1, through: offset, by: -1) {
+                    buffer[position] = UInt8(0x30 + rest % 10)
+                    rest /= 10
+                }
+            }
+            put(year, at: 0, digits: 4)
             buffer[4] = UInt8(ascii: "-")
+            put(month, at: 5, digits: 2)
             buffer[7] = UInt8(ascii: "-")
+            put(dayOfMonth, at: 8, digits: 2)
             return 10
         }
     }

@@ -27,7 +27,7 @@ public struct CandlestickDetector: Detector {
     public var lookback: Int { Candlesticks.lookback(function, settings: configuration.settings) }
 
     public func detect(in context: DetectionContext) -> [Detection] {
-        let values = Candlesticks.compute(function, context.bars, settings: configuration.settings, penetration: configuration.penetration)
+        let values = context.candles(function, settings: configuration.settings, penetration: configuration.penetration)
         var found: [Detection] = []
         for (index, value) in values.enumerated() where value != 0 {
             let rvol = context.relativeVolume20[index].isNaN ? 0 : context.relativeVolume20[index]

@@ -4,8 +4,8 @@
 
 /// How TA-Lib measures "long", "short", "near" and so on: a factor times the average of one kind of range over the
 /// `period` bars before the bar described (0: the bar's own range).
-public struct CandleSetting: Sendable, Equatable {
-    public enum RangeType: Sendable, Equatable {
+public struct CandleSetting: Sendable, Hashable {
+    public enum RangeType: Sendable, Hashable {
         case realBody, highLow, shadows
     }
 
@@ -21,7 +21,7 @@ public struct CandleSetting: Sendable, Equatable {
 }
 
 /// TA-Lib's candle settings; `.talib` holds its defaults (`TA_RestoreCandleDefaultSettings`).
-public struct CandleSettings: Sendable, Equatable {
+public struct CandleSettings: Sendable, Hashable {
     public var bodyLong = CandleSetting(.realBody, period: 10, factor: 1.0)
     public var bodyVeryLong = CandleSetting(.realBody, period: 10, factor: 3.0)
     public var bodyShort = CandleSetting(.realBody, period: 10, factor: 1.0)

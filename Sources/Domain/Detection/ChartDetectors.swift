@@ -340,9 +340,8 @@ public struct ReversalSignalDetector: Detector {
 
     public func detect(in context: DetectionContext) -> [Detection] {
         let bars = context.bars
-        let functions = Set(Self.bullish + Self.bearish)
         var values: [CandlestickFunction: [Int32]] = [:]
-        for function in functions { values[function] = Candlesticks.compute(function, bars, settings: configuration.settings) }
+        for function in Set(Self.bullish + Self.bearish) { values[function] = context.candles(function, settings: configuration.settings) }
         var found: [Detection] = []
         guard bars.count > 6 else { return found }
         for t in 6..<bars.count {

@@ -67,8 +67,9 @@ public protocol Detector: Sendable {
 }
 
 /// A series with the indicators every detector shares, each computed once, from causal formulas only (a value at bar t
-/// uses bars ≤ t).
-public final class DetectionContext: @unchecked Sendable {
+/// uses bars ≤ t). Detectors that need the same derived series (candlestick values, the Wyckoff pass) compute it once
+/// through `shared(_:_:)`. A context belongs to one task: it is not `Sendable`.
+public final class DetectionContext {
     public let bars: BarSeries
     public let benchmark: BarSeries?
     public let rsi14: [Double]
@@ -101,6 +102,29 @@ public final class DetectionContext: @unchecked Sendable {
 
     /// The shared pivots when `k` is 5, otherwise computed for the caller.
     public func pivots(k: Int) -> Pivots { k == 5 ? pivots : Pivots(bars, k: k) }
+
+    private var memo: [AnyHashable: Any] = [:]
+
+    /// The value for `key`, computed by the first detector that asks and reused by the others.
+    public func shared<Value>(_ key: AnyHashable, _ compute: () -> Value) -> Value {
+        if let value = memo[key] as? Value { return value }
+        let value = compute()
+        memo[key] = value
+        return value
+    }
+
+    private struct CandleKey: Hashable {
+        var function: CandlestickFunction
+        var settings: CandleSettings
+        var penetration: Double?
+    }
+
+    /// A TA-Lib candlestick function over the bars, computed once per function, settings and penetration.
+    public func candles(_ function: CandlestickFunction, settings: CandleSettings = .talib, penetration: Double? = nil) -> [Int32] {
+        shared(CandleKey(function: function, settings: settings, penetration: penetration)) {
+            Candlesticks.compute(function, bars, settings: settings, penetration: penetration)
+        }
+    }
 
     public var count: Int { bars.count }
 

@@ -26,7 +26,7 @@ public struct TrendlineHoldDetector: Detector {
         let c = configuration
         let lows = context.pivots(k: c.pivotBars).lows
         var found: [Detection] = []
-        var lastFired: (line: Int, at: Int)?
+        var lastFired: (a: Int, b: Int, at: Int)?
         var known = 0
         for t in bars.indices(from: 1) {
             while known < lows.count, lows[known].confirmedAt <= t { known += 1 }
@@ -43,8 +43,8 @@ public struct TrendlineHoldDetector: Detector {
             let atr = context.atr14[t]
             let epsilon = max(c.minimumTolerance, atr.isNaN || bars.close[t] <= 0 ? 0 : 0.25 * atr / bars.close[t])
             guard bars.low[t] <= y * (1 + epsilon), bars.close[t] >= y else { continue }
-            defer { lastFired = (a.index * 100_000 + b.index, t) }
-            if let last = lastFired, last.line == a.index * 100_000 + b.index, last.at == t - 1 { continue }
+            defer { lastFired = (a.index, b.index, t) }
+            if let last = lastFired, last.a == a.index, last.b == b.index, last.at == t - 1 { continue }
             let close = abs(bars.low[t] - y) <= y * epsilon / 2 ? 0.1 : 0
             found.append(
                 context.detection(

@@ -24,7 +24,8 @@
 /// - **SOS** `Sign_Of_Strength` (after the ST): C ≥ 1.01 × Ice ∧ vr ≥ 1.5; the range ends (markup). Tiers in the
 ///   `tier` level: 1 for vr 1.5–2.0 (confidence 0.6), 2 for 2.0–2.5 (0.75), 3 for ≥ 2.5 (0.9).
 ///
-/// Each event is its own registry entry (`wyckoff_sc`, …) over the same pass, so they can be selected one by one.
+/// Each event is its own registry entry (`wyckoff_sc`, …) over the same pass (run once per context and configuration),
+/// so they can be selected one by one.
 public struct WyckoffDetector: Detector {
     public enum Event: String, Sendable, CaseIterable {
         case preliminarySupport = "ps", sellingClimax = "sc", automaticRally = "ar", secondaryTest = "st", spring, utad, sos
@@ -42,7 +43,7 @@ public struct WyckoffDetector: Detector {
         }
     }
 
-    public struct Configuration: Sendable, Equatable {
+    public struct Configuration: Sendable, Hashable {
         public var climaxVolumeRatio = 2.0
         public var climaxSpreadRatio = 1.5
         public var climaxClosePosition = 0.5
@@ -79,7 +80,8 @@ public struct WyckoffDetector: Detector {
     public var lookback: Int { 21 }
 
     public func detect(in context: DetectionContext) -> [Detection] {
-        Self.pass(context, configuration).filter { $0.pattern == event.patternName }
+        // One pass serves all seven events.
+        context.shared(configuration) { Self.pass(context, configuration) }.filter { $0.pattern == event.patternName }
     }
 
     enum Phase {
