@@ -8,34 +8,39 @@ import InMemory
 /// the baseline.
 ///
 /// - Configuration keys: `bench.sizes` (default `10000,100000,1000000`), `bench.queries` (default 2000 per size),
-///   `bench.baseline-queries` (default 50 per size), `bench.seed` (default 1).
+///   `bench.baseline-queries` (default 50 per size), `bench.seed` (default 1), `bench.trace` (a file that gets one
+///   tab-separated line per scan: size, microseconds, total, sort key, rows ranked, filters; for tuning).
 struct IndexBenchmark {
     var sizes: [Int]
     var queries: Int
     var baselineQueries: Int
     var seed: UInt64
+    var trace: String?
 
     init(reader: ConfigReader) throws {
         sizes = reader.intArray(forKey: "bench.sizes", default: [10_000, 100_000, 1_000_000])
         queries = reader.int(forKey: "bench.queries", default: 2000)
         baselineQueries = reader.int(forKey: "bench.baseline-queries", default: 50)
         seed = UInt64(reader.int(forKey: "bench.seed", default: 1))
+        trace = reader.string(forKey: "bench.trace")
     }
 
     func run() throws {
         let catalog = try InMemorySymbolCatalog.bundled()
+        if let trace { FileManager.default.createFile(atPath: trace, contents: nil) }
+        let traceFile = trace.flatMap { FileHandle(forWritingAtPath: $0) }
         print("# patterndesk bench: \(queries) random scans per size, single-threaded, seed \(seed)")
         print("")
         print("| patterns | upsert events/s | upsert+publish events/s (batches of 100) | bytes/pattern | scan p50 | p90 | p99 | p99.9 | max | brute-force p50 | speed-up at p50 |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for size in sizes {
-            let row = measure(size: size, catalog: catalog)
+            let row = measure(size: size, catalog: catalog, trace: traceFile)
             print(row)
             fflush(nil)
         }
     }
 
-    func measure(size: Int, catalog: Catalog) -> String {
+    func measure(size: Int, catalog: Catalog, trace: FileHandle?) -> String {
         var random = SplitMix64(seed: seed &+ UInt64(size))
         let now: EpochMillis = 1_725_456_789_000
         let generator = SyntheticPatterns(catalog: catalog)
@@ -73,6 +78,13 @@ struct IndexBenchmark {
             let page = snapshot.scan(query, now: now)
             latencies.append(Self.seconds(ContinuousClock.now - start))
             checksum &+= page.total &+ page.patterns.count
+            if let trace {
+                let line = [
+                    "\(size)", "\(Int((latencies.last ?? 0) * 1e6))", "\(page.total)", query.sortBy.rawValue,
+                    "\(query.page * query.perPage)", Self.describeFilters(query),
+                ]
+                trace.write(Data((line.joined(separator: "\t") + "\n").utf8))
+            }
         }
         latencies.sort()
 
@@ -93,6 +105,21 @@ struct IndexBenchmark {
         return "| \(size) | \(Int(Double(size) / upsertSeconds)) | \(Int(Double(size) / batchSeconds)) | \(Int(bytesPerPattern)) | "
             + "\(Self.format(median)) | \(Self.format(pct(0.9))) | \(Self.format(pct(0.99))) | \(Self.format(pct(0.999))) | "
             + "\(Self.format(latencies.last ?? 0)) | \(Self.format(baselineMedian)) | \(String(format: "%.0f", baselineMedian / median))x |"
+    }
+
+    /// The filters a query sets, e.g. `types2,rs,sym6,uni:sp500` (confidence only when not the default).
+    static func describeFilters(_ query: ScanQuery) -> String {
+        var kinds: [String] = []
+        if let types = query.patternTypes { kinds.append("types\(types.count)") }
+        if query.rsMin > 0 { kinds.append("rs") }
+        if query.volMin > 0 { kinds.append("vol") }
+        if query.rsiRange != 0...100 { kinds.append("rsi") }
+        if query.confidenceMin != ScanQuery().confidenceMin { kinds.append("conf") }
+        if query.tiers != nil { kinds.append("tier") }
+        if let symbols = query.symbols { kinds.append("sym\(symbols.count)") }
+        if let sectors = query.sectors { kinds.append("sec\(sectors.count)") }
+        if let universe = query.universe { kinds.append("uni:\(universe)") }
+        return kinds.joined(separator: ",")
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -10,7 +10,10 @@
 /// Sharing: a published ``PatternSnapshot`` holds chunks; the writer (``PatternIndex``) mutates a chunk only while it is
 /// uniquely referenced and clones it otherwise, so a reader's chunk never changes under it.
 final class PatternChunk: @unchecked Sendable {
-    static let capacity = 1024
+    /// Slots are 16-bit and posting offsets count up to the capacity.
+    static let capacityRange = 1...32_768
+
+    let capacity: Int
 
     let serial: UInt32
     /// Slots handed out so far (a high-water mark; removed slots stay as holes until the chunk empties).
@@ -31,6 +34,8 @@ final class PatternChunk: @unchecked Sendable {
     let rsiQ: UnsafeMutablePointer<UInt16>
     let rsi: UnsafeMutablePointer<Double>
     let detected: UnsafeMutablePointer<Int64>
+    /// `detected` in whole seconds (``quantizeDetected(_:)``), for pruning a scan sorted by detection time.
+    let detectedS: UnsafeMutablePointer<UInt32>
     let expires: UnsafeMutablePointer<Int64>
     /// NaN when absent.
     let price: UnsafeMutablePointer<Double>
@@ -41,61 +46,68 @@ final class PatternChunk: @unchecked Sendable {
     var extras: [UInt16: [(name: String, value: ExtraValue)]] = [:]
     /// A lower bound of the live slots' expiry: a scan checks expiry per slot only when `now` reaches it.
     var minExpires = Int64.max
+    /// Set when the last slot is handed out (see ``ChunkPostings``).
+    var postings: ChunkPostings?
 
     static let rsPresent: UInt8 = 1
     static let volPresent: UInt8 = 2
     static let rsiPresent: UInt8 = 4
 
-    init(serial: UInt32) {
+    init(serial: UInt32, capacity: Int) {
         self.serial = serial
-        alive = Self.column(UInt8.self)
-        symbol = Self.column(UInt32.self)
-        sector = Self.column(UInt8.self)
-        type = Self.column(UInt16.self)
-        tier = Self.column(UInt8.self)
-        confidenceQ = Self.column(UInt16.self)
-        confidence = Self.column(Double.self)
-        rsQ = Self.column(UInt16.self)
-        rs = Self.column(Double.self)
-        volQ = Self.column(UInt16.self)
-        vol = Self.column(Double.self)
-        rsiQ = Self.column(UInt16.self)
-        rsi = Self.column(Double.self)
-        detected = Self.column(Int64.self)
-        expires = Self.column(Int64.self)
-        price = Self.column(Double.self)
-        change = Self.column(Double.self)
-        presence = Self.column(UInt8.self)
-        rawName = Self.column(UInt32.self)
-        source = Self.column(UInt16.self)
+        self.capacity = capacity
+        alive = Self.column(UInt8.self, capacity)
+        symbol = Self.column(UInt32.self, capacity)
+        sector = Self.column(UInt8.self, capacity)
+        type = Self.column(UInt16.self, capacity)
+        tier = Self.column(UInt8.self, capacity)
+        confidenceQ = Self.column(UInt16.self, capacity)
+        confidence = Self.column(Double.self, capacity)
+        rsQ = Self.column(UInt16.self, capacity)
+        rs = Self.column(Double.self, capacity)
+        volQ = Self.column(UInt16.self, capacity)
+        vol = Self.column(Double.self, capacity)
+        rsiQ = Self.column(UInt16.self, capacity)
+        rsi = Self.column(Double.self, capacity)
+        detected = Self.column(Int64.self, capacity)
+        detectedS = Self.column(UInt32.self, capacity)
+        expires = Self.column(Int64.self, capacity)
+        price = Self.column(Double.self, capacity)
+        change = Self.column(Double.self, capacity)
+        presence = Self.column(UInt8.self, capacity)
+        rawName = Self.column(UInt32.self, capacity)
+        source = Self.column(UInt16.self, capacity)
     }
 
     init(copying other: PatternChunk) {
         serial = other.serial
+        capacity = other.capacity
         used = other.used
         live = other.live
-        alive = Self.copy(other.alive)
-        symbol = Self.copy(other.symbol)
-        sector = Self.copy(other.sector)
-        type = Self.copy(other.type)
-        tier = Self.copy(other.tier)
-        confidenceQ = Self.copy(other.confidenceQ)
-        confidence = Self.copy(other.confidence)
-        rsQ = Self.copy(other.rsQ)
-        rs = Self.copy(other.rs)
-        volQ = Self.copy(other.volQ)
-        vol = Self.copy(other.vol)
-        rsiQ = Self.copy(other.rsiQ)
-        rsi = Self.copy(other.rsi)
-        detected = Self.copy(other.detected)
-        expires = Self.copy(other.expires)
-        price = Self.copy(other.price)
-        change = Self.copy(other.change)
-        presence = Self.copy(other.presence)
-        rawName = Self.copy(other.rawName)
-        source = Self.copy(other.source)
+        alive = Self.copy(other.alive, capacity)
+        symbol = Self.copy(other.symbol, capacity)
+        sector = Self.copy(other.sector, capacity)
+        type = Self.copy(other.type, capacity)
+        tier = Self.copy(other.tier, capacity)
+        confidenceQ = Self.copy(other.confidenceQ, capacity)
+        confidence = Self.copy(other.confidence, capacity)
+        rsQ = Self.copy(other.rsQ, capacity)
+        rs = Self.copy(other.rs, capacity)
+        volQ = Self.copy(other.volQ, capacity)
+        vol = Self.copy(other.vol, capacity)
+        rsiQ = Self.copy(other.rsiQ, capacity)
+        rsi = Self.copy(other.rsi, capacity)
+        detected = Self.copy(other.detected, capacity)
+        detectedS = Self.copy(other.detectedS, capacity)
+        expires = Self.copy(other.expires, capacity)
+        price = Self.copy(other.price, capacity)
+        change = Self.copy(other.change, capacity)
+        presence = Self.copy(other.presence, capacity)
+        rawName = Self.copy(other.rawName, capacity)
+        source = Self.copy(other.source, capacity)
         extras = other.extras
         minExpires = other.minExpires
+        postings = other.postings
     }
 
     deinit {
@@ -113,6 +125,7 @@ final class PatternChunk: @unchecked Sendable {
         rsiQ.deallocate()
         rsi.deallocate()
         detected.deallocate()
+        detectedS.deallocate()
         expires.deallocate()
         price.deallocate()
         change.deallocate()
@@ -121,30 +134,47 @@ final class PatternChunk: @unchecked Sendable {
         source.deallocate()
     }
 
-    static func column<T: FixedWidthInteger>(_: T.Type) -> UnsafeMutablePointer<T> {
+    static func column<T: FixedWidthInteger>(_: T.Type, _ capacity: Int) -> UnsafeMutablePointer<T> {
         let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
         pointer.initialize(repeating: 0, count: capacity)
         return pointer
     }
 
-    static func column(_: Double.Type) -> UnsafeMutablePointer<Double> {
+    static func column(_: Double.Type, _ capacity: Int) -> UnsafeMutablePointer<Double> {
         let pointer = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
         pointer.initialize(repeating: 0, count: capacity)
         return pointer
     }
 
-    static func copy<T>(_ source: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+    static func copy<T>(_ source: UnsafeMutablePointer<T>, _ capacity: Int) -> UnsafeMutablePointer<T> {
         let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
         pointer.initialize(from: source, count: capacity)
         return pointer
     }
 
-    // Quantisers: monotonic non-decreasing, so q(x) > q(t) implies x > t and q(x) < q(t) implies x < t.
-    @inline(__always) static func quantizeConfidence(_ value: Double) -> UInt16 { clampQ(value * 65_000) }
-    @inline(__always) static func quantizeRatio(_ value: Double) -> UInt16 { clampQ(value * 4096) }
-    @inline(__always) static func quantizeRSI(_ value: Double) -> UInt16 { clampQ(value * 650) }
+    // Quantisers: q(x) = floor(x · scale), clamped to 0...65_535; monotonic non-decreasing, so q(x) > q(t) implies
+    // x > t and q(x) < q(t) implies x < t. The scales are powers of two, so x · scale is exact: when t · scale is an
+    // integer below the clamp (every threshold of the form k / scale, such as 0.5, 1.0 or 70), q(x) >= q(t) exactly
+    // when x >= t, and a scan never reads the exact column for it.
+    static let confidenceScale = 32_768.0
+    static let ratioScale = 4_096.0
+    static let rsiScale = 512.0
+    @inline(__always) static func quantizeConfidence(_ value: Double) -> UInt16 { clampQ(value * confidenceScale) }
+    @inline(__always) static func quantizeRatio(_ value: Double) -> UInt16 { clampQ(value * ratioScale) }
+    @inline(__always) static func quantizeRSI(_ value: Double) -> UInt16 { clampQ(value * rsiScale) }
     @inline(__always) static func clampQ(_ scaled: Double) -> UInt16 {
         scaled <= 0 ? 0 : scaled >= 65_535 ? 65_535 : UInt16(scaled.rounded(.down))
+    }
+
+    /// Milliseconds to whole seconds, rounded down and clamped to `UInt32`: monotonic non-decreasing.
+    @inline(__always) static func quantizeDetected(_ millis: Int64) -> UInt32 {
+        millis <= 0 ? 0 : UInt32(clamping: millis / 1000)
+    }
+
+    /// A lower bound `value` as a quantised threshold, and whether `q(x) >= q` decides `x >= value` on its own.
+    static func lowerBound(_ value: Double, scale: Double) -> (q: UInt16, exact: Bool) {
+        let scaled = value * scale
+        return (clampQ(scaled), scaled > 0 && scaled < 65_535 && scaled == scaled.rounded(.down))
     }
 
     func write(_ p: Pattern, at slot: Int, symbol symbolID: UInt32, sector sectorID: UInt8, type typeID: UInt16, rawName rawID: UInt32, source sourceID: UInt16) {
@@ -162,6 +192,7 @@ final class PatternChunk: @unchecked Sendable {
         rsi[slot] = p.effectiveRSI
         rsiQ[slot] = Self.quantizeRSI(rsi[slot])
         detected[slot] = p.detectedAt
+        detectedS[slot] = Self.quantizeDetected(p.detectedAt)
         expires[slot] = p.expiresAt
         price[slot] = p.price ?? .nan
         change[slot] = p.changePercent ?? .nan

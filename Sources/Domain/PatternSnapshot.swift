@@ -32,6 +32,7 @@ public struct PatternSummary: Sendable, Equatable {
 /// writer goes on; it shares the writer's chunks, which the writer clones before changing.
 public struct PatternSnapshot: Sendable {
     let chunks: [PatternChunk]
+    let chunkCapacity: Int
     /// Patterns held, including any expired since the writer's last sweep (scans never return those).
     public let count: Int
     public let version: UInt64
@@ -49,11 +50,12 @@ public struct PatternSnapshot: Sendable {
     }()
 
     init(
-        chunks: [PatternChunk], count: Int, version: UInt64, symbols: InternTable, types: InternTable, rawNames: [String],
+        chunks: [PatternChunk], chunkCapacity: Int, count: Int, version: UInt64, symbols: InternTable, types: InternTable, rawNames: [String],
         sources: [String], sectors: InternTable, symbolRanks: (rank: [UInt32], sorted: [UInt32]),
         typeRanks: (rank: [UInt32], sorted: [UInt32])
     ) {
         self.chunks = chunks
+        self.chunkCapacity = chunkCapacity
         self.count = count
         self.version = version
         self.symbols = symbols
