@@ -1,22 +1,68 @@
 extension PatternSnapshot {
     /// One candidate in the scan order: primary sort value, then detection time descending, then symbol, type and tier
-    /// ascending. Identity is part of the order, so it is total and pages never overlap.
+    /// ascending. Identity is part of the order, so it is total and pages never overlap. The order is precomputed as
+    /// three unsigned keys (the scan's direction folded in), so ranking compares integers.
     struct Entry {
+        var major: UInt64
+        var minor: UInt64
+        var names: UInt64
         var primary: Double
-        var detected: Int64
-        var symbolRank: Double
-        var typeRank: Double
-        var tier: UInt8
         var chunk: Int32
         var slot: UInt16
 
+        /// `symbolRank` and `typeRank` as ``PatternSnapshot/rankKey(_:table:ranks:)`` gives them (a name the snapshot
+        /// lacks has a rank ending in .5).
         @inline(__always)
-        static func precedes(_ a: Entry, _ b: Entry, descending: Bool) -> Bool {
-            if a.primary != b.primary { return descending ? a.primary > b.primary : a.primary < b.primary }
-            if a.detected != b.detected { return a.detected > b.detected }
-            if a.symbolRank != b.symbolRank { return a.symbolRank < b.symbolRank }
-            if a.typeRank != b.typeRank { return a.typeRank < b.typeRank }
-            return a.tier < b.tier
+        init(primary: Double, detected: Int64, symbolRank: Double, typeRank: Double, tier: UInt8, descending: Bool, chunk: Int32, slot: UInt16) {
+            let ascending = Self.orderBits(primary)
+            major = descending ? ~ascending : ascending
+            minor = ~(UInt64(bitPattern: detected) ^ (1 << 63))  // later first
+            names = UInt64(symbolRank * 2 + 1) << 36 | UInt64(typeRank * 2 + 1) << 8 | UInt64(tier)
+            self.primary = primary
+            self.chunk = chunk
+            self.slot = slot
+        }
+
+        /// A double's total order as an unsigned integer (-0 with +0).
+        @inline(__always)
+        static func orderBits(_ value: Double) -> UInt64 {
+            let bits = (value == 0 ? 0.0 : value).bitPattern
+            return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+        }
+
+        @inline(__always)
+        static func < (a: Entry, b: Entry) -> Bool {
+            if a.major != b.major { return a.major < b.major }
+            if a.minor != b.minor { return a.minor < b.minor }
+            return a.names < b.names
+        }
+
+        /// Reorders `entries` so that position `k` holds what a full sort would put there, nothing before it follows
+        /// it and nothing after it precedes it (quickselect, expected linear time).
+        static func select(_ entries: inout [Entry], _ k: Int) {
+            entries.withUnsafeMutableBufferPointer { b in
+                var low = 0
+                var high = b.count - 1
+                while high > low {
+                    let mid = low + (high - low) / 2
+                    if b[mid] < b[low] { b.swapAt(mid, low) }
+                    if b[high] < b[low] { b.swapAt(high, low) }
+                    if b[high] < b[mid] { b.swapAt(high, mid) }
+                    let pivot = b[mid]
+                    var i = low
+                    var j = high
+                    while i <= j {
+                        while b[i] < pivot { i += 1 }
+                        while pivot < b[j] { j -= 1 }
+                        if i <= j {
+                            b.swapAt(i, j)
+                            i += 1
+                            j -= 1
+                        }
+                    }
+                    if k <= j { high = j } else if k >= i { low = i } else { return }
+                }
+            }
         }
     }
 
@@ -29,7 +75,7 @@ extension PatternSnapshot {
         guard let plan = ScanPlan(query: query, snapshot: self) else { return page }
 
         let descending = query.sortOrder == .desc
-        let after = query.cursor.map { entry(for: $0, sortBy: query.sortBy) }
+        let after = query.cursor.map { entry(for: $0, sortBy: query.sortBy, descending: query.sortOrder == .desc) }
         var best: [Entry] = []
         best.reserveCapacity(min(2 * keep, 4096))
         var threshold: Entry?
@@ -65,16 +111,16 @@ extension PatternSnapshot {
                 }
                 let entry = Entry(
                     primary: primary, detected: chunk.detected[slot], symbolRank: Double(symbolRank[Int(chunk.symbol[slot])]),
-                    typeRank: Double(typeRank[Int(chunk.type[slot])]), tier: chunk.tier[slot], chunk: Int32(chunkIndex),
-                    slot: UInt16(slot))
+                    typeRank: Double(typeRank[Int(chunk.type[slot])]), tier: chunk.tier[slot], descending: descending,
+                    chunk: Int32(chunkIndex), slot: UInt16(slot))
                 if let after {
-                    guard Entry.precedes(after, entry, descending: descending) else { continue }
+                    guard after < entry else { continue }
                     afterCursor += 1
                 }
-                if let threshold, !Entry.precedes(entry, threshold, descending: descending) { continue }
+                if let threshold, !(entry < threshold) { continue }
                 best.append(entry)
                 if best.count >= 2 * keep {
-                    best.sort { Entry.precedes($0, $1, descending: descending) }
+                    Entry.select(&best, keep - 1)
                     best.removeLast(best.count - keep)
                     threshold = best.last
                     if let threshold {
@@ -83,8 +129,14 @@ extension PatternSnapshot {
                 }
             }
         }
-        best.sort { Entry.precedes($0, $1, descending: descending) }
-        if best.count > keep { best.removeLast(best.count - keep) }
+        if best.count > keep {
+            Entry.select(&best, keep - 1)
+            best.removeLast(best.count - keep)
+        }
+        if offset < best.count {
+            if offset > 0 { Entry.select(&best, offset) }
+            best[offset...].sort(by: <)
+        }
         page.total = total
         if offset < best.count {
             page.patterns = best[offset...].map { materialize(chunks[Int($0.chunk)], Int($0.slot)) }
@@ -131,13 +183,13 @@ extension PatternSnapshot {
 
     /// The cursor as an entry of this snapshot's order. Names are ranked against this snapshot's tables; a name it has
     /// never seen sorts between its neighbours.
-    func entry(for cursor: ScanCursor, sortBy: SortKey) -> Entry {
+    func entry(for cursor: ScanCursor, sortBy: SortKey, descending: Bool) -> Entry {
         let symbolRank = rankKey(cursor.key.symbol, table: symbols, ranks: symbolRanks)
         return Entry(
             primary: sortBy == .symbol ? symbolRank : sortBy == .detectedAt ? Double(cursor.key.detectedAt) : cursor.primary,
             detected: cursor.key.detectedAt, symbolRank: symbolRank,
-            typeRank: rankKey(cursor.key.patternType, table: types, ranks: typeRanks), tier: cursor.key.tier.rawValue, chunk: -1,
-            slot: 0)
+            typeRank: rankKey(cursor.key.patternType, table: types, ranks: typeRanks), tier: cursor.key.tier.rawValue,
+            descending: descending, chunk: -1, slot: 0)
     }
 
     func rankKey(_ name: String, table: InternTable, ranks: (rank: [UInt32], sorted: [UInt32])) -> Double {
