@@ -84,27 +84,27 @@ final class PatternChunk: @unchecked Sendable {
         capacity = other.capacity
         used = other.used
         live = other.live
-        alive = Self.copy(other.alive, capacity)
-        symbol = Self.copy(other.symbol, capacity)
-        sector = Self.copy(other.sector, capacity)
-        type = Self.copy(other.type, capacity)
-        tier = Self.copy(other.tier, capacity)
-        confidenceQ = Self.copy(other.confidenceQ, capacity)
-        confidence = Self.copy(other.confidence, capacity)
-        rsQ = Self.copy(other.rsQ, capacity)
-        rs = Self.copy(other.rs, capacity)
-        volQ = Self.copy(other.volQ, capacity)
-        vol = Self.copy(other.vol, capacity)
-        rsiQ = Self.copy(other.rsiQ, capacity)
-        rsi = Self.copy(other.rsi, capacity)
-        detected = Self.copy(other.detected, capacity)
-        detectedS = Self.copy(other.detectedS, capacity)
-        expires = Self.copy(other.expires, capacity)
-        price = Self.copy(other.price, capacity)
-        change = Self.copy(other.change, capacity)
-        presence = Self.copy(other.presence, capacity)
-        rawName = Self.copy(other.rawName, capacity)
-        source = Self.copy(other.source, capacity)
+        alive = Self.copy(other.alive, capacity, used: other.used)
+        symbol = Self.copy(other.symbol, capacity, used: other.used)
+        sector = Self.copy(other.sector, capacity, used: other.used)
+        type = Self.copy(other.type, capacity, used: other.used)
+        tier = Self.copy(other.tier, capacity, used: other.used)
+        confidenceQ = Self.copy(other.confidenceQ, capacity, used: other.used)
+        confidence = Self.copy(other.confidence, capacity, used: other.used)
+        rsQ = Self.copy(other.rsQ, capacity, used: other.used)
+        rs = Self.copy(other.rs, capacity, used: other.used)
+        volQ = Self.copy(other.volQ, capacity, used: other.used)
+        vol = Self.copy(other.vol, capacity, used: other.used)
+        rsiQ = Self.copy(other.rsiQ, capacity, used: other.used)
+        rsi = Self.copy(other.rsi, capacity, used: other.used)
+        detected = Self.copy(other.detected, capacity, used: other.used)
+        detectedS = Self.copy(other.detectedS, capacity, used: other.used)
+        expires = Self.copy(other.expires, capacity, used: other.used)
+        price = Self.copy(other.price, capacity, used: other.used)
+        change = Self.copy(other.change, capacity, used: other.used)
+        presence = Self.copy(other.presence, capacity, used: other.used)
+        rawName = Self.copy(other.rawName, capacity, used: other.used)
+        source = Self.copy(other.source, capacity, used: other.used)
         extras = other.extras
         minExpires = other.minExpires
         postings = other.postings
@@ -146,9 +146,11 @@ final class PatternChunk: @unchecked Sendable {
         return pointer
     }
 
-    static func copy<T>(_ source: UnsafeMutablePointer<T>, _ capacity: Int) -> UnsafeMutablePointer<T> {
+    /// A clone copies only the slots handed out: an open tail chunk is cloned once per published batch, and its unused
+    /// slots are never read before they are written.
+    static func copy<T>(_ source: UnsafeMutablePointer<T>, _ capacity: Int, used: Int) -> UnsafeMutablePointer<T> {
         let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
-        pointer.initialize(from: source, count: capacity)
+        pointer.initialize(from: source, count: used)
         return pointer
     }
 
