@@ -78,7 +78,8 @@ func makeDependencies<Clock: WallClock>(
     guard let redis = configuration.redis else {
         let source = InMemoryEventSource()
         return Dependencies(
-            store: InMemoryPatternStore(), clock: clock, catalog: catalog, source: source, demoSource: source, cache: nil,
+            store: InMemoryPatternStore(chunkCapacity: configuration.indexChunkCapacity), clock: clock, catalog: catalog,
+            source: source, demoSource: source, cache: nil,
             heartbeat: nil, configuration: configuration, userData: userData, database: database, authenticator: authenticator)
     }
     let endpoint = redis.endpoint
@@ -91,7 +92,7 @@ func makeDependencies<Clock: WallClock>(
             "redis.consumer": "\(redis.consumer)", "redis.cache": "\(redis.cacheKey ?? "off")",
         ])
     return Dependencies(
-        store: InMemoryPatternStore(), clock: clock, catalog: catalog,
+        store: InMemoryPatternStore(chunkCapacity: configuration.indexChunkCapacity), clock: clock, catalog: catalog,
         source: RedisEventSource(endpoint: endpoint, configuration: redis.source, clock: clock, logger: logger),
         demoSource: nil, cache: redis.cacheKey.map { RedisPatternCache(pool: pool, key: $0) },
         heartbeat: RedisProducerHeartbeat(pool: pool, key: redis.heartbeatKey), configuration: configuration, userData: userData,

@@ -15,6 +15,8 @@ import WebSocket
 ///   - `demo.mode` (`bars` or `synthetic`, default `bars`): `bars` runs the detectors over the bundled demo bars and
 ///     replays their last days as a live feed; `synthetic` generates events of every producer shape.
 ///   - `demo.bar-seconds` (double, default `10`): wall-clock seconds per replayed trading day (bars mode).
+///   - `index.chunk-capacity` (int, default `4096`, 1...32768): slots per index chunk; larger scans faster, smaller
+///     publishes small batches faster (see docs/benchmarks.md).
 ///   - `demo.lifetime-bars` (int, default `20`): a detection lives this many replayed days (bars mode).
 ///   - `demo.replay-bars` (int, default `120`): the last days replayed before the replay wraps around (bars mode).
 ///   - `demo.rate` (double, default `20`): demo events per second (synthetic mode).
@@ -53,6 +55,7 @@ struct AppConfiguration: Sendable, Equatable {
     var demoEnabled = true
     var demoMode = DemoMode.bars
     var demoBarSeconds = 10.0
+    var indexChunkCapacity = PatternIndex.defaultChunkCapacity
     var demoLifetimeBars = 20
     var demoReplayBars = 120
     var demoRate = 20.0
@@ -136,6 +139,8 @@ struct AppConfiguration: Sendable, Equatable {
         demoMode = parsedMode
         demoBarSeconds = reader.double(forKey: "demo.bar-seconds", default: demoBarSeconds)
         guard demoBarSeconds >= 0.01 else { throw Invalid.value(key: "demo.bar-seconds", rule: ">= 0.01 seconds") }
+        indexChunkCapacity = reader.int(forKey: "index.chunk-capacity", default: indexChunkCapacity)
+        guard (1...32_768).contains(indexChunkCapacity) else { throw Invalid.value(key: "index.chunk-capacity", rule: "1...32768 slots") }
         demoLifetimeBars = reader.int(forKey: "demo.lifetime-bars", default: demoLifetimeBars)
         guard demoLifetimeBars >= 1 else { throw Invalid.value(key: "demo.lifetime-bars", rule: ">= 1") }
         demoReplayBars = reader.int(forKey: "demo.replay-bars", default: demoReplayBars)

@@ -9,13 +9,15 @@ import InMemory
 ///
 /// - Configuration keys: `bench.sizes` (default `10000,100000,1000000`), `bench.queries` (default 2000 per size),
 ///   `bench.baseline-queries` (default 50 per size), `bench.seed` (default 1), `bench.trace` (a file that gets one
-///   tab-separated line per scan: size, microseconds, total, sort key, rows ranked, filters; for tuning).
+///   tab-separated line per scan: size, microseconds, total, sort key, rows ranked, filters; for tuning),
+///   `index.chunk-capacity` (as for `serve`).
 struct IndexBenchmark {
     var sizes: [Int]
     var queries: Int
     var baselineQueries: Int
     var seed: UInt64
     var trace: String?
+    var chunkCapacity: Int
 
     init(reader: ConfigReader) throws {
         sizes = reader.intArray(forKey: "bench.sizes", default: [10_000, 100_000, 1_000_000])
@@ -23,13 +25,14 @@ struct IndexBenchmark {
         baselineQueries = reader.int(forKey: "bench.baseline-queries", default: 50)
         seed = UInt64(reader.int(forKey: "bench.seed", default: 1))
         trace = reader.string(forKey: "bench.trace")
+        chunkCapacity = reader.int(forKey: "index.chunk-capacity", default: PatternIndex.defaultChunkCapacity)
     }
 
     func run() throws {
         let catalog = try InMemorySymbolCatalog.bundled()
         if let trace { FileManager.default.createFile(atPath: trace, contents: nil) }
         let traceFile = trace.flatMap { FileHandle(forWritingAtPath: $0) }
-        print("# patterndesk bench: \(queries) random scans per size, single-threaded, seed \(seed)")
+        print("# patterndesk bench: \(queries) random scans per size, single-threaded, seed \(seed), \(chunkCapacity)-slot chunks")
         print("")
         print("| patterns | upsert events/s | upsert+publish events/s (batches of 100) | bytes/pattern | scan p50 | p90 | p99 | p99.9 | max | brute-force p50 | speed-up at p50 |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -47,7 +50,7 @@ struct IndexBenchmark {
         let patterns = (0..<size).map { _ in generator.pattern(&random, now: now) }
 
         let rssBefore = Self.residentBytes()
-        var index = PatternIndex()
+        var index = PatternIndex(chunkCapacity: chunkCapacity)
         let upsertStart = ContinuousClock.now
         for pattern in patterns { index.upsert(pattern) }
         let upsertSeconds = Self.seconds(ContinuousClock.now - upsertStart)
@@ -56,7 +59,7 @@ struct IndexBenchmark {
         let bytesPerPattern = Double(rssAfter - rssBefore) / Double(size)
 
         // Ingest-like: batches of 100 with a snapshot published after each (chunks are cloned copy-on-write).
-        var published = PatternIndex()
+        var published = PatternIndex(chunkCapacity: chunkCapacity)
         var keep = published.snapshot()
         let batchStart = ContinuousClock.now
         for start in stride(from: 0, to: size, by: 100) {

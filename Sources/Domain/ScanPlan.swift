@@ -33,7 +33,7 @@ final class ScanPlan {
 
     /// A first filter keeping at most this fraction is answered from the chunk's postings. (Seeding a dense mask from
     /// the postings instead, for fractions of 2 to 30%, measured slower at 1M patterns: reading the listed slots of a
-    /// 16,384-slot chunk one by one hits cache, while every dense pass streams whole columns.)
+    /// large chunk one by one hits cache, while every dense pass streams whole columns.)
     static let postingsFraction = 0.3
     /// A numeric filter runs densely while at least this fraction is estimated to survive; a categorical one (a table
     /// look-up per slot, not vectorisable) only as the first filter or while half survive.

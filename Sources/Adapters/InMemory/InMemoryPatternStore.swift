@@ -6,15 +6,19 @@ import Synchronization
 /// publishing a new immutable snapshot, which readers pick up with a pointer-sized critical section and scan unlocked.
 public final class InMemoryPatternStore: PatternStore {
     private struct WriterState: ~Copyable {
-        var index = PatternIndex()
+        var index: PatternIndex
         var statistics = IngestStatistics()
     }
 
-    private let writer = Mutex(WriterState())
+    private let writer: Mutex<WriterState>
     /// What readers see: a snapshot and the counters of the same batch, swapped together.
     private let published = Mutex((snapshot: PatternSnapshot.empty, statistics: IngestStatistics()))
 
-    public init() {}
+    /// `chunkCapacity`: slots per index chunk (see ``PatternIndex/defaultChunkCapacity``): larger chunks scan faster,
+    /// smaller ones make the clone of the open tail chunk after each published batch cheaper.
+    public init(chunkCapacity: Int = PatternIndex.defaultChunkCapacity) {
+        writer = Mutex(WriterState(index: PatternIndex(chunkCapacity: chunkCapacity)))
+    }
 
     @discardableResult public func apply(_ items: [IngestBatchItem], now: EpochMillis) -> AppliedChanges {
         writer.withLock { state in
