@@ -75,7 +75,7 @@ extension PatternSnapshot {
         guard let plan = ScanPlan(query: query, snapshot: self) else { return page }
 
         let descending = query.sortOrder == .desc
-        let after = query.cursor.map { entry(for: $0, sortBy: query.sortBy, descending: query.sortOrder == .desc) }
+        let after = query.cursor.map { entry(for: $0, sortBy: query.sortBy, descending: descending) }
         var best: [Entry] = []
         best.reserveCapacity(min(2 * keep, 4096))
         var threshold: Entry?

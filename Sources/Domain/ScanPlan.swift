@@ -235,9 +235,13 @@ final class ScanPlan {
                 let expires = chunk.expires
                 for i in 0..<n { mask[i] &= expires[i] > now ? 1 : 0 }
             }
-            var matches = 0
+            guard let prune else {
+                let count = compactMask(mask, n, into: selection)
+                return (nil, count, count)
+            }
+            var matches = 0  // counted before pruning: pruned slots still match
             for i in 0..<n { matches &+= Int(mask[i]) }
-            if let prune, matches > 0 { prune.apply(to: mask, n, chunk) }
+            if matches > 0 { prune.apply(to: mask, n, chunk) }
             return (nil, matches, compactMask(mask, n, into: selection))
         }
     }
