@@ -41,6 +41,14 @@ enum Golden {
 }
 
 /// Equal within `relative` (nan only where expected is nan); returns the first differing index.
+/// A published table (NaN where nothing is published) has `count` values, each equal to `values` rounded to 2 dp.
+func expectPublished(_ values: [Double], _ published: [Double], count: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(published.filter { !$0.isNaN }.count == count, sourceLocation: sourceLocation)
+    for index in published.indices where !published[index].isNaN {
+        #expect((values[index] * 100).rounded() / 100 == published[index], "row \(index)", sourceLocation: sourceLocation)
+    }
+}
+
 func firstMismatch(_ actual: [Double], _ expected: [Double], relative: Double = 1e-9) -> Int? {
     guard actual.count == expected.count else { return -1 }
     for index in expected.indices {
@@ -91,10 +99,7 @@ func firstMismatch(_ actual: [Double], _ expected: [Double], relative: Double = 
         let table = try Golden.table("golden/rsi_wilder_stockcharts_example.csv")
         let rsi = Indicators.rsi(try Golden.column(table, "Close"), period: 14)
         let published = try Golden.column(table, "RSI14_published")
-        #expect(published.filter { !$0.isNaN }.count == 19)
-        for index in published.indices where !published[index].isNaN {
-            #expect((rsi[index] * 100).rounded() / 100 == published[index], "row \(index)")
-        }
+        expectPublished(rsi, published, count: 19)
         #expect(firstMismatch(rsi, try Golden.column(table, "RSI14_talib")) == nil)
         let onTwoDecimals = Indicators.rsi(try Golden.column(table, "Close_2dp"), period: 14)
         #expect(firstMismatch(onTwoDecimals, try Golden.column(table, "RSI14_talib_on_2dp")) == nil)
@@ -104,10 +109,7 @@ func firstMismatch(_ actual: [Double], _ expected: [Double], relative: Double = 
         let table = try Golden.table("golden/ema_stockcharts_example.csv")
         let ema = Indicators.ema(try Golden.column(table, "Close"), period: 10)
         let published = try Golden.column(table, "EMA10_published")
-        #expect(published.filter { !$0.isNaN }.count == 11)
-        for index in published.indices where !published[index].isNaN {
-            #expect((ema[index] * 100).rounded() / 100 == published[index], "row \(index)")
-        }
+        expectPublished(ema, published, count: 11)
         #expect(firstMismatch(ema, try Golden.column(table, "EMA10_talib")) == nil)
         #expect(firstMismatch(Indicators.sma(try Golden.column(table, "Close"), period: 10), try Golden.column(table, "SMA10_talib")) == nil)
     }
