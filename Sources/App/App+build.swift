@@ -174,7 +174,7 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
     }
     let router = buildRouter(dependencies)
     var app = Application(
-        router: router,
+        router: MethodRouting(router),
         server: .http1WebSocketUpgrade(
             webSocketRouter: router, configuration: .init(ws: WebSocketRoutes(hub: dependencies.hub).serverConfiguration)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "patterndesk"),

@@ -1,0 +1,87 @@
+public import Hummingbird
+
+/// Wraps a router so that HTTP methods get the answers RFC 9110 asks for, which the router alone does not give (it
+/// answers 404 to any method it has no handler for):
+/// - `HEAD` on a `GET` route runs the `GET` handler and sends its status and headers without the body;
+/// - `OPTIONS` on a known path answers 204 with `Allow`;
+/// - any other method on a known path answers 405 with `Allow` and the API's error body.
+/// Paths the router does not know still reach it, and get its 404.
+public struct MethodRouting<Context: RequestContext>: HTTPResponderBuilder {
+    let router: Router<Context>
+
+    public init(_ router: Router<Context>) { self.router = router }
+
+    public func buildResponder() -> Responder {
+        Responder(base: router.buildResponder(), table: RouteTable(router.routes.map { ($0.path.description, $0.method) }))
+    }
+
+    public struct Responder: HTTPResponder {
+        let base: RouterResponder<Context>
+        let table: RouteTable
+
+        public func respond(to request: Request, context: Context) async throws -> Response {
+            let methods = table.methods(for: request.uri.path)
+            if methods.isEmpty || methods.contains(request.method) {
+                return try await base.respond(to: request, context: context)
+            }
+            if request.method == .head, methods.contains(.get) {
+                var head = request.head
+                head.method = .get
+                let response = try await base.respond(to: Request(head: head, body: request.body), context: context)
+                var headers = response.headers
+                if let length = response.body.contentLength { headers[.contentLength] = String(length) }
+                return Response(status: response.status, headers: headers, body: ResponseBody())
+            }
+            let allow = RouteTable.allowHeader(methods)
+            if request.method == .options {
+                return Response(status: .noContent, headers: [.allow: allow])
+            }
+            var response = try APIError(
+                status: .methodNotAllowed, code: "method_not_allowed",
+                message: "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(allow)"
+            ).response(from: request, context: context)
+            response.headers[.allow] = allow
+            return response
+        }
+    }
+}
+
+/// The router's paths (`/api/users/watchlists/{id}`) with their methods, matched segment by segment.
+struct RouteTable: Sendable {
+    struct Route: Sendable {
+        /// nil for a capture (`{id}`).
+        var segments: [Substring?]
+        var method: HTTPRequest.Method
+    }
+    let routes: [Route]
+
+    init(_ routes: [(path: String, method: HTTPRequest.Method)]) {
+        self.routes = routes.map { route in
+            Route(
+                segments: route.path.split(separator: "/").map { $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : $0 },
+                method: route.method)
+        }
+    }
+
+    /// The methods of every route whose path matches; empty when none does.
+    func methods(for path: String) -> Set<HTTPRequest.Method> {
+        let parts = path.split(separator: "/")
+        var result = Set<HTTPRequest.Method>()
+        for route in routes where route.segments.count == parts.count {
+            if zip(route.segments, parts).allSatisfy({ pattern, part in pattern.map { $0 == part } ?? true }) {
+                result.insert(route.method)
+            }
+        }
+        return result
+    }
+
+    /// `GET, HEAD, POST, …`: the served methods, plus `HEAD` where `GET` is served, plus `OPTIONS`.
+    static func allowHeader(_ methods: Set<HTTPRequest.Method>) -> String {
+        var all = methods
+        if all.contains(.get) { all.insert(.head) }
+        all.insert(.options)
+        let order: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
+        return all.sorted { (order.firstIndex(of: $0) ?? order.count, $0.rawValue) < (order.firstIndex(of: $1) ?? order.count, $1.rawValue) }
+            .map(\.rawValue).joined(separator: ", ")
+    }
+}
