@@ -24,8 +24,8 @@ public struct ReadinessReport: Sendable {
     }
 }
 
-/// `GET /health` (liveness: the process answers) and `GET /health/ready` (503 until the index is loaded, or while a
-/// configured dependency is down).
+/// `GET /health` (liveness: the process answers), `GET /health/ready` (503 until the index is loaded, or while a
+/// configured dependency is down) and `GET /openapi.yaml`.
 public struct OperationsController: Sendable {
     let readiness: @Sendable () async -> ReadinessReport
     let startedAt: ContinuousClock.Instant
@@ -61,6 +61,7 @@ public struct OperationsController: Sendable {
                 checks: OrderedMap(report.checks.map { ($0.name, Ready.Check(status: $0.status, detail: $0.detail)) }))
             return try JSONBody.response(body, status: report.ready ? .ok : .serviceUnavailable)
         }
+        OpenAPIDocument.register(on: router)
     }
 }
 
