@@ -41,6 +41,36 @@ struct IndexBenchmark {
             print(row)
             fflush(nil)
         }
+        print("")
+        print(pageSerialisation(catalog: catalog))
+    }
+
+    /// Writing one 30-pattern scan page (the default `per_page`) as JSON with `PatternItem` and `JSONWriter`: after the
+    /// index, the main server-side cost of `GET /api/patterns/scan`.
+    func pageSerialisation(catalog: Catalog) -> String {
+        var random = SplitMix64(seed: seed)
+        let now: EpochMillis = 1_725_456_789_000
+        let generator = SyntheticPatterns(catalog: catalog)
+        let pages = (0..<64).map { _ in
+            (0..<30).map { _ in
+                var pattern = generator.pattern(&random, now: now)
+                pattern.extras = [("support_level", .number(146.83)), ("sma_20", .number(149.86))]
+                return pattern
+            }
+        }
+        var latencies: [Double] = []
+        var bytes = 0
+        for round in 0..<max(queries, 200) {
+            let start = ContinuousClock.now
+            var writer = JSONWriter(capacity: 1024 + 1024 * 30)
+            writer.array { w in for pattern in pages[round % pages.count] { PatternItem(pattern: pattern, now: now).write(to: &w) } }
+            latencies.append(Self.seconds(ContinuousClock.now - start))
+            bytes += writer.bytes.count
+        }
+        latencies.sort()
+        let p50 = latencies[latencies.count / 2], p99 = latencies[latencies.count * 99 / 100]
+        return "page serialisation (30 patterns with 2 indicators each, PatternItem + JSONWriter): p50 \(Self.format(p50)), "
+            + "p99 \(Self.format(p99)), \(bytes / latencies.count) bytes per page"
     }
 
     func measure(size: Int, catalog: Catalog, trace: FileHandle?) -> String {

@@ -5,35 +5,66 @@ public enum DisplayFormat {
     public static func confidence(_ value: Double) -> Double { rounded(value, decimals: 2) }
 
     /// `rs` / `vol`: one decimal and `x` (`1.4x`); `1.0x` when absent.
-    public static func multiple(_ value: Double?) -> String { fixed(value ?? 1.0, decimals: 1) + "x" }
+    public static func multiple(_ value: Double?) -> String { text { writeMultiple(value, to: &$0) } }
 
     /// `price`: `$` and 2 dp (`$150.25`); `$0.00` when absent, as the old server printed.
-    public static func price(_ value: Double?) -> String { "$" + fixed(value ?? 0, decimals: 2) }
+    public static func price(_ value: Double?) -> String { text { writePrice(value, to: &$0) } }
 
     /// `chg`: sign, 1 dp and `%` (`+2.3%`, `-0.4%`).
-    public static func change(_ value: Double?) -> String {
-        let value = value ?? 0
-        let text = fixed(value, decimals: 1)
-        return (value.sign == .minus ? text : "+" + text) + "%"
-    }
+    public static func change(_ value: Double?) -> String { text { writeChange(value, to: &$0) } }
 
     /// `time`: time since detection, truncated: `Ns` under a minute, `Nm` under an hour, `Nh` under a day, else `Nd`.
     public static func age(since detectedAt: EpochMillis, now: EpochMillis) -> String {
-        let seconds = max(0, (now - detectedAt) / 1000)
-        if seconds < 60 { return "\(seconds)s" }
-        if seconds < 3600 { return "\(seconds / 60)m" }
-        if seconds < 86_400 { return "\(seconds / 3600)h" }
-        return "\(seconds / 86_400)d"
+        text { writeAge(since: detectedAt, now: now, to: &$0) }
     }
 
     /// `exp`: `Expired` when nothing is left, else `Nm` under an hour, `Nh` under a day, `Nd`.
-    public static func expiry(_ expiresAt: EpochMillis, now: EpochMillis) -> String {
+    public static func expiry(_ expiresAt: EpochMillis, now: EpochMillis) -> String { text { writeExpiry(expiresAt, now: now, to: &$0) } }
+
+    // The same texts appended to a writer as raw bytes (the scan writes them inside `asciiString`, with no String made).
+    static func writeMultiple(_ value: Double?, to w: inout JSONWriter) {
+        writeFixed(value ?? 1.0, decimals: 1, to: &w)
+        w.appendByte(UInt8(ascii: "x"))
+    }
+
+    static func writePrice(_ value: Double?, to w: inout JSONWriter) {
+        w.appendByte(UInt8(ascii: "$"))
+        writeFixed(value ?? 0, decimals: 2, to: &w)
+    }
+
+    static func writeChange(_ value: Double?, to w: inout JSONWriter) {
+        let value = value ?? 0
+        if value.sign != .minus { w.appendByte(UInt8(ascii: "+")) }
+        writeFixed(value, decimals: 1, to: &w)
+        w.appendByte(UInt8(ascii: "%"))
+    }
+
+    static func writeAge(since detectedAt: EpochMillis, now: EpochMillis, to w: inout JSONWriter) {
+        let seconds = max(0, (now - detectedAt) / 1000)
+        if seconds < 60 { return writeCount(seconds, "s", to: &w) }
+        if seconds < 3600 { return writeCount(seconds / 60, "m", to: &w) }
+        if seconds < 86_400 { return writeCount(seconds / 3600, "h", to: &w) }
+        writeCount(seconds / 86_400, "d", to: &w)
+    }
+
+    static func writeExpiry(_ expiresAt: EpochMillis, now: EpochMillis, to w: inout JSONWriter) {
         let left = expiresAt - now
-        guard left > 0 else { return "Expired" }
+        guard left > 0 else { return w.appendStatic("Expired") }
         let seconds = left / 1000
-        if seconds < 3600 { return "\(seconds / 60)m" }
-        if seconds < 86_400 { return "\(seconds / 3600)h" }
-        return "\(seconds / 86_400)d"
+        if seconds < 3600 { return writeCount(seconds / 60, "m", to: &w) }
+        if seconds < 86_400 { return writeCount(seconds / 3600, "h", to: &w) }
+        writeCount(seconds / 86_400, "d", to: &w)
+    }
+
+    private static func writeCount(_ count: Int64, _ unit: Unicode.Scalar, to w: inout JSONWriter) {
+        w.appendInteger(count)
+        w.appendByte(UInt8(ascii: unit))
+    }
+
+    private static func text(_ body: (inout JSONWriter) -> Void) -> String {
+        var writer = JSONWriter(capacity: 24)
+        body(&writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// `priority` of the per-tier endpoint.
@@ -52,21 +83,21 @@ public enum DisplayFormat {
     }
 
     /// Fixed-point text with exactly `decimals` places (`-0.0` keeps its sign, as `printf` does).
-    public static func fixed(_ value: Double, decimals: Int) -> String {
-        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
+    public static func fixed(_ value: Double, decimals: Int) -> String { text { writeFixed(value, decimals: decimals, to: &$0) } }
+
+    static func writeFixed(_ value: Double, decimals: Int, to w: inout JSONWriter) {
+        guard value.isFinite else { return value.isNaN ? w.appendStatic("nan") : value < 0 ? w.appendStatic("-inf") : w.appendStatic("inf") }
         let scale = pow10(decimals)
         let integer = scaledInteger(value, scale: scale)
-        let negative = value.sign == .minus
-        guard abs(integer) < 9.0e15 else { return String(value) }
+        guard abs(integer) < 9.0e15 else { return w.appendVerbatim(String(value)) }
         let magnitude = UInt64(abs(integer))
         let unit = UInt64(scale)
-        var text = negative ? "-" : ""
-        text += String(magnitude / unit)
+        if value.sign == .minus { w.appendByte(UInt8(ascii: "-")) }
+        w.appendDigits(magnitude / unit)
         if decimals > 0 {
-            let fraction = String(magnitude % unit)
-            text += "." + String(repeating: "0", count: decimals - fraction.count) + fraction
+            w.appendByte(UInt8(ascii: "."))
+            w.appendDigits(magnitude % unit, width: decimals)
         }
-        return text
     }
 
     /// round(value × scale) for the exact real product, ties to even. The product is formed in floating point and its
@@ -86,8 +117,11 @@ public enum DisplayFormat {
     }
 
     static func pow10(_ decimals: Int) -> Double {
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        return scale
+        switch decimals {
+        case 1: 10
+        case 2: 100
+        default:
+            (0..<max(0, decimals)).reduce(1.0) { scale, _ in scale * 10 }
+        }
     }
 }

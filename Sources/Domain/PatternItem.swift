@@ -11,19 +11,40 @@ public struct PatternItem: Sendable {
 
     public func write(to w: inout JSONWriter) {
         let p = pattern
+        let now = now
         w.object { w in
-            w.field("id", p.key.id)
+            w.key("id")
+            Self.writeID(p.key, to: &w)
             w.field("symbol", p.symbol)
             w.field("pattern", PatternName.display(p.patternType))
             w.field("conf", DisplayFormat.confidence(p.confidence))
-            w.field("rs", DisplayFormat.multiple(p.relativeStrength))
-            w.field("vol", DisplayFormat.multiple(p.relativeVolume))
-            w.field("price", DisplayFormat.price(p.price))
-            w.field("chg", DisplayFormat.change(p.changePercent))
-            w.field("time", DisplayFormat.age(since: p.detectedAt, now: now))
-            w.field("exp", DisplayFormat.expiry(p.expiresAt, now: now))
+            w.key("rs")
+            w.asciiString { DisplayFormat.writeMultiple(p.relativeStrength, to: &$0) }
+            w.key("vol")
+            w.asciiString { DisplayFormat.writeMultiple(p.relativeVolume, to: &$0) }
+            w.key("price")
+            w.asciiString { DisplayFormat.writePrice(p.price, to: &$0) }
+            w.key("chg")
+            w.asciiString { DisplayFormat.writeChange(p.changePercent, to: &$0) }
+            w.key("time")
+            w.asciiString { DisplayFormat.writeAge(since: p.detectedAt, now: now, to: &$0) }
+            w.key("exp")
+            w.asciiString { DisplayFormat.writeExpiry(p.expiresAt, now: now, to: &$0) }
             w.field("source", p.source)
             Self.writeTypedFields(p, to: &w)
+        }
+    }
+
+    /// `key.id` (`AAPL:Bull_Flag:daily:1725456789100`) as a JSON string, written in place.
+    public static func writeID(_ key: PatternKey, to w: inout JSONWriter) {
+        w.asciiString { w in
+            w.appendEscaped(key.symbol)
+            w.appendByte(UInt8(ascii: ":"))
+            w.appendEscaped(key.patternType)
+            w.appendByte(UInt8(ascii: ":"))
+            w.appendVerbatim(key.tier.name)
+            w.appendByte(UInt8(ascii: ":"))
+            w.appendInteger(key.detectedAt)
         }
     }
 
@@ -38,14 +59,15 @@ public struct PatternItem: Sendable {
         w.field("rsi", p.effectiveRSI)
         w.field("price_value", p.price)
         w.field("change_percent", p.changePercent)
-        w.field("detected_at", Timestamp.iso8601(p.detectedAt))
-        w.field("expires_at", Timestamp.iso8601(p.expiresAt))
+        w.field("detected_at", timestamp: p.detectedAt)
+        w.field("expires_at", timestamp: p.expiresAt)
         w.field("sector", p.sector)
-        var defaults: [String] = []
-        if p.relativeStrength == nil { defaults.append("relative_strength") }
-        if p.relativeVolume == nil { defaults.append("relative_volume") }
-        if p.rsi == nil { defaults.append("rsi") }
-        w.field("defaults_applied", defaults)
+        w.key("defaults_applied")
+        w.array { w in
+            if p.relativeStrength == nil { w.string("relative_strength") }
+            if p.relativeVolume == nil { w.string("relative_volume") }
+            if p.rsi == nil { w.string("rsi") }
+        }
         w.key("indicators")
         w.object { w in
             for extra in p.extras {

@@ -61,9 +61,17 @@ public enum PatternName {
 
     /// The compat display name: the abbreviation for the ten chart patterns, else the first 8 characters.
     public static func display(_ canonical: String) -> String {
+        if let known = displayNames[canonical] { return known }
+        return shortened(canonical)
+    }
+
+    private static func shortened(_ canonical: String) -> String {
         if let short = abbreviations[canonical] { return short }
         return canonical.count > 8 ? String(canonical.prefix(8)) : canonical
     }
+
+    /// `display` of every canonical name, computed once: the scan writes one per row.
+    private static let displayNames: [String: String] = Dictionary(all.map { ($0, shortened($0)) }, uniquingKeysWith: { first, _ in first })
 
     static func squash(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }))

@@ -81,27 +81,22 @@ public enum Timestamp {
 
     /// Formats as `2024-09-04T13:33:09.123Z` (always UTC, always milliseconds).
     public static func iso8601(_ millis: EpochMillis) -> String {
+        var writer = JSONWriter(capacity: 24)
+        writeISO8601(millis, to: &writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// The text of ``iso8601(_:)``, appended to `writer` as raw bytes (no quotes).
+    static func writeISO8601(_ millis: EpochMillis, to writer: inout JSONWriter) {
         let totalSeconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
-        let ms = Int(millis - totalSeconds * 1000)
+        let ms = millis - totalSeconds * 1000
         let days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
-        let secondOfDay = Int(totalSeconds - days * 86_400)
+        let secondOfDay = totalSeconds - days * 86_400
         let (year, month, day) = civilFromDays(Int(days))
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func put(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                out.append(UInt8(0x30 + rest / divisor))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        put(year, 4); out.append(0x2D); put(month, 2); out.append(0x2D); put(day, 2); out.append(0x54)
-        put(secondOfDay / 3600, 2); out.append(0x3A); put(secondOfDay / 60 % 60, 2); out.append(0x3A)
-        put(secondOfDay % 60, 2); out.append(0x2E); put(ms, 3); out.append(0x5A)
-        return String(decoding: out, as: UTF8.self)
+        func put(_ value: some BinaryInteger, _ width: Int) { writer.appendDigits(UInt64(clamping: value), width: width) }
+        put(year, 4); writer.appendByte(0x2D); put(month, 2); writer.appendByte(0x2D); put(day, 2); writer.appendByte(0x54)
+        put(secondOfDay / 3600, 2); writer.appendByte(0x3A); put(secondOfDay / 60 % 60, 2); writer.appendByte(0x3A)
+        put(secondOfDay % 60, 2); writer.appendByte(0x2E); put(ms, 3); writer.appendByte(0x5A)
     }
 
     static func daysInMonth(year: Int, month: Int) -> Int {

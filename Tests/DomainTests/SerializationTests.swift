@@ -28,6 +28,48 @@ import Testing
         #expect(JSONValue.object([("k", .string("\u{01}\"\\"))]).serialized() == #"{"k":"\u0001\"\\"}"#)
     }
 
+    /// `number` has a fast path for values with at most four decimals; it must write exactly what `description` does.
+    @Test func `numbers are written as Swift's shortest round-trip text`() {
+        var random = SplitMix64(seed: 17)
+        func text(_ value: Double) -> String {
+            var writer = JSONWriter()
+            writer.number(value)
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
+        for _ in 0..<100_000 {
+            let decimals = Int(random.next() % 7)
+            let magnitude = [1.0, 100, 10_000, 1e8, 1e11, 1e13][Int(random.next() % 6)]
+            var value = (Double(random.next() % 1_000_000_000) / 1_000_000_000 * magnitude)
+            value = (value * pow10(decimals)).rounded() / pow10(decimals)
+            if random.next() % 2 == 0 { value = -value }
+            if random.next() % 10 == 0 { value = Double(bitPattern: random.next()) }
+            guard value.isFinite else { continue }
+            let expected = value == value.rounded() && abs(value) < 1e15 ? "\(Int64(value)).0" : value.description
+            #expect(text(value) == expected, "\(value)")
+            if text(value) != expected { break }
+        }
+        #expect(text(-0.0) == "0.0" && text(0.0001) == "0.0001" && text(-150.25) == "-150.25" && text(0.1 + 0.2) == "0.30000000000000004")
+    }
+
+    func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { value, _ in value * 10 } }
+
+    /// Strings are scanned for characters to escape eight bytes at a time; a special character at any position of any
+    /// length must still be escaped.
+    @Test func `a character to escape is found at every position of every length`() throws {
+        for length in 1...40 {
+            for position in 0..<length {
+                for special in ["\"", "\\", "\u{01}", "\n", "\u{1F}"] {
+                    var characters = [String](repeating: "é", count: length)
+                    for index in stride(from: 0, to: length, by: 3) { characters[index] = "a" }
+                    characters[position] = special
+                    let text = characters.joined()
+                    let value = JSONValue.object([(text, .string(text))])
+                    #expect(try JSONParser.parse(value.serializedBytes()) == value, "\(length) \(position)")
+                }
+            }
+        }
+    }
+
     @Test func `a pattern record round-trips every field and rejects other versions`() throws {
         let now: EpochMillis = 1_725_456_789_123
         let pattern = Pattern(

@@ -6,12 +6,13 @@ struct TierPatternItem: Sendable {
 
     func write(to w: inout JSONWriter) {
         w.object { w in
-            w.field("id", pattern.key.id)
+            w.key("id")
+            PatternItem.writeID(pattern.key, to: &w)
             w.field("symbol", pattern.symbol)
             w.field("pattern_type", pattern.patternType)
             w.field("confidence", pattern.confidence)
-            w.field("detection_timestamp", Timestamp.iso8601(pattern.detectedAt))
-            w.field("expiration_timestamp", Timestamp.iso8601(pattern.expiresAt))
+            w.field("detection_timestamp", timestamp: pattern.detectedAt)
+            w.field("expiration_timestamp", timestamp: pattern.expiresAt)
             w.field("tier", pattern.tier.name)
             w.field("priority", DisplayFormat.priority(pattern.confidence))
         }
