@@ -1,8 +1,10 @@
 import Redis
 
 /// Sends event bodies to a Redis stream (`XADD key * data body`) or pub/sub channel (`PUBLISH key body`) for
-/// `patterndesk publish` and `patterndesk detect`: pre-encoded RESP in pipelined chunks, one chunk in flight while the
-/// next fills, every reply checked. With `rate` > 0 the events are paced to that many per second.
+/// `patterndesk publish` and `patterndesk detect`: pre-encoded RESP in pipelined chunks, every reply checked. Each
+/// flush sends the new chunk and only then reads the previous chunk's replies, so Redis works through a chunk while
+/// the next one fills and a flush rarely waits for a round trip (it matters when `detect` runs on one core). With
+/// `rate` > 0 the events are paced to that many per second.
 final class RedisEventWriter {
     enum Target: Sendable {
         case stream(String), channel(String)
@@ -24,6 +26,8 @@ final class RedisEventWriter {
     private let arguments: Int
     private var pending = RESPCommands()
     private var inFlight: Task<Void, any Error>?
+    /// Commands sent whose replies are not read yet.
+    private var unanswered = 0
     private let started = ContinuousClock.now
     private(set) var sent = 0
 
@@ -52,6 +56,9 @@ final class RedisEventWriter {
     func finish() async throws {
         try await flush()
         try await inFlight?.value
+        let unanswered = self.unanswered
+        self.unanswered = 0
+        try await client.withConnection { connection throws(RedisError) in try connection.receive(count: unanswered) }
         inFlight = nil
     }
 
@@ -59,10 +66,17 @@ final class RedisEventWriter {
         guard pending.count > 0 else { return }
         try await inFlight?.value
         let commands = pending
+        let previous = unanswered
         pending.removeAll()
         sent += commands.count
+        unanswered = commands.count
         let client = self.client
-        inFlight = Task { try await client.withConnection { connection throws(RedisError) in try connection.pipeline(encoded: commands) } }
+        inFlight = Task {
+            try await client.withConnection { connection throws(RedisError) in
+                try connection.send(encoded: commands)
+                try connection.receive(count: previous)
+            }
+        }
         if rate > 0 {
             let due = started + .milliseconds(Int64(Double(sent) / rate * 1000))
             if due > .now { try await Task.sleep(until: due) }

@@ -329,3 +329,20 @@ def test_publish_sends_each_line_to_the_stream_or_channel_at_the_requested_rate(
     got = []
     wait_for(lambda: (m := pubsub.get_message(timeout=0.1)) and got.append(m["data"].decode()) is None and len(got) == 3, what="3 messages")
     assert got == lines[:3]
+
+
+def test_publish_fails_on_an_error_reply_in_any_chunk(redis_server, tmp_path):
+    """The writer sends a chunk before reading the previous chunk's replies; an error reply, in the first or the last
+    chunk, must still fail the command with Redis's message."""
+    import subprocess
+
+    from harness import BIN
+
+    redis_server.client().set("pub:wrong", "not a stream")
+    for count in (3, 2500):  # one chunk; three chunks of up to 1,000
+        path = tmp_path / f"events-{count}.jsonl"
+        path.write_text("\n".join(json.dumps(flat_event(f"S{i}")) for i in range(count)) + "\n")
+        out = subprocess.run([BIN, "publish", "--redis-url", redis_server.url, "--publish-stream", "pub:wrong", "--publish-file", str(path)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1, out.stderr
+        assert "WRONGTYPE" in out.stderr

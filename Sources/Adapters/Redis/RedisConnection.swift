@@ -127,13 +127,27 @@ public final class RedisConnection {
     /// first error reply, if any, after all of them were read (so the connection stays in step). For bulk writers: no
     /// per-command argument arrays, one append, no reply values built.
     public func pipeline(encoded commands: RESPCommands) throws(RedisError) {
+        try send(encoded: commands)
+        try receive(count: commands.count)
+    }
+
+    /// The first half of ``pipeline(encoded:)``: writes the commands to the socket and returns without reading a reply.
+    /// A streaming writer sends the next batch before collecting this one's replies with ``receive(count:)``, so the
+    /// server works on one batch while the client prepares the next.
+    public func send(encoded commands: RESPCommands) throws(RedisError) {
         guard commands.count > 0 else { return }
         let status = commands.bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
         guard status == REDIS_OK else { throw .connection(Self.errorString(context)) }
+        try flush()
+    }
+
+    /// Reads `count` replies to commands sent earlier and throws the first error reply, if any, after all of them were
+    /// read (so the connection stays in step).
+    public func receive(count: Int) throws(RedisError) {
         var firstError: String?
-        for _ in 0..<commands.count {
+        for _ in 0..<count {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw .connection(Self.errorString(context)) }
             let reply = raw.assumingMemoryBound(to: redisReply.self)
