@@ -117,11 +117,8 @@ public enum DisplayFormat {
     }
 
     static func pow10(_ decimals: Int) -> Double {
-        switch decimals {
-        case 1: 10
-        case 2: 100
-        default:
-            (0..<max(0, decimals)).reduce(1.0) { scale, _ in scale * 10 }
-        }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        return scale
     }
 }

@@ -27,11 +27,7 @@ public struct JSONWriter {
 
     /// Writes `"key":` inside an object; the next value call writes its value.
     public mutating func key(_ key: String) {
-        if !appendQuotedClean(key, colon: true) {
-            separator()
-            quoted(key)
-            bytes.append(UInt8(ascii: ":"))
-        }
+        appendQuoted(key, colon: true)
         first = true
     }
 
@@ -66,16 +62,14 @@ public struct JSONWriter {
     }
 
     public mutating func string(_ value: String) {
-        if !appendQuotedClean(value, colon: false) {
-            separator()
-            quoted(value)
-        }
+        appendQuoted(value, colon: false)
     }
 
-    /// The common case of `key` and `string` in one bulk append: separator, quotes, the text (when it needs no escape)
-    /// and the colon after a key. False, with nothing written, when the text needs escaping.
-    private mutating func appendQuotedClean(_ text: String, colon: Bool) -> Bool {
+    /// `key` and `string`: the separator, the text quoted and escaped, and the colon after a key. In the common case,
+    /// nothing to escape, all of it is one bulk append.
+    private mutating func appendQuoted(_ text: String, colon: Bool) {
         let comma = !first
+        first = false
         let written = text.utf8.withContiguousStorageIfAvailable { buffer -> Bool in
             guard !Self.needsEscape(buffer) else { return false }
             bytes.append(addingCapacity: buffer.count + 4) { span in
@@ -90,9 +84,12 @@ public struct JSONWriter {
             }
             return true
         }
-        guard written == true else { return false }
-        first = false
-        return true
+        if written == true { return }
+        if comma { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        appendEscapedSlowly(text)
+        bytes.append(UInt8(ascii: "\""))
+        if colon { bytes.append(UInt8(ascii: ":")) }
     }
 
     /// Finite numbers in Swift's shortest round-trip form (valid JSON); NaN and infinities as `null`.
@@ -198,12 +195,6 @@ public struct JSONWriter {
         first = false
     }
 
-    private mutating func quoted(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        appendEscaped(text)
-        bytes.append(UInt8(ascii: "\""))
-    }
-
     /// Whether any byte is a control character, `"` or `\`: eight bytes per step (a word-at-a-time test for a byte
     /// below 0x20 or equal to 0x22 or 0x5C); texts under eight bytes byte by byte.
     static func needsEscape(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -241,7 +232,11 @@ public struct JSONWriter {
             bytes.append(contentsOf: buffer)
             return true
         }
-        if copied == true { return }
+        if copied != true { appendEscapedSlowly(text) }
+    }
+
+    /// Byte by byte, escaping what JSON requires.
+    private mutating func appendEscapedSlowly(_ text: String) {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])

@@ -11,7 +11,6 @@ public struct PatternItem: Sendable {
 
     public func write(to w: inout JSONWriter) {
         let p = pattern
-        let now = now
         w.object { w in
             w.key("id")
             Self.writeID(p.key, to: &w)

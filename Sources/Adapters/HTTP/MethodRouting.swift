@@ -5,7 +5,7 @@ public import Hummingbird
 /// - `HEAD` on a `GET` route runs the `GET` handler and sends its status and headers without the body;
 /// - `OPTIONS` on a known path answers 204 with `Allow`;
 /// - any other method on a known path answers 405 with `Allow` and the API's error body.
-/// Paths the router does not know still reach it, and get its 404.
+/// Every request goes to the router first; only its 404s are looked at again, so unknown paths keep the router's 404.
 public struct MethodRouting<Context: RequestContext>: HTTPResponderBuilder {
     let router: Router<Context>
 
@@ -20,28 +20,30 @@ public struct MethodRouting<Context: RequestContext>: HTTPResponderBuilder {
         let table: RouteTable
 
         public func respond(to request: Request, context: Context) async throws -> Response {
+            // Served requests never look at the table: only a 404 can mean "no handler for this method". A 404 from a
+            // handler (a missing row) is for a method the path serves, and is kept.
+            let response = try await base.respond(to: request, context: context)
+            guard response.status == .notFound else { return response }
             let methods = table.methods(for: request.uri.path)
-            if methods.isEmpty || methods.contains(request.method) {
-                return try await base.respond(to: request, context: context)
-            }
+            if methods.isEmpty || methods.contains(request.method) { return response }
             if request.method == .head, methods.contains(.get) {
                 var head = request.head
                 head.method = .get
-                let response = try await base.respond(to: Request(head: head, body: request.body), context: context)
-                var headers = response.headers
-                if let length = response.body.contentLength { headers[.contentLength] = String(length) }
-                return Response(status: response.status, headers: headers, body: ResponseBody())
+                let get = try await base.respond(to: Request(head: head, body: request.body), context: context)
+                var headers = get.headers
+                if let length = get.body.contentLength { headers[.contentLength] = String(length) }
+                return Response(status: get.status, headers: headers, body: ResponseBody())
             }
             let allow = RouteTable.allowHeader(methods)
             if request.method == .options {
                 return Response(status: .noContent, headers: [.allow: allow])
             }
-            var response = try APIError(
+            var refusal = try APIError(
                 status: .methodNotAllowed, code: "method_not_allowed",
                 message: "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(allow)"
             ).response(from: request, context: context)
-            response.headers[.allow] = allow
-            return response
+            refusal.headers[.allow] = allow
+            return refusal
         }
     }
 }
