@@ -263,6 +263,13 @@ public struct JSONWriter {
         bytes.append(contentsOf: json)
     }
 
+    /// One value assembled by `body` from raw appends, with the separator before it.
+    mutating func separatedValue(_ body: (inout JSONWriter) -> Void) {
+        separator()
+        body(&self)
+        first = false
+    }
+
     /// Appends bytes with no separator logic (envelope pieces around a shared, pre-serialised body).
     public mutating func append(_ fragment: some Sequence<UInt8>) {
         bytes.append(contentsOf: fragment)

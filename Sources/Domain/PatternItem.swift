@@ -12,26 +12,36 @@ public struct PatternItem: Sendable {
     public func write(to w: inout JSONWriter) {
         let p = pattern
         w.object { w in
-            w.key("id")
-            Self.writeID(p.key, to: &w)
-            w.field("symbol", p.symbol)
-            w.field("pattern", PatternName.display(p.patternType))
-            w.field("conf", DisplayFormat.confidence(p.confidence))
-            w.key("rs")
-            w.asciiString { DisplayFormat.writeMultiple(p.relativeStrength, to: &$0) }
-            w.key("vol")
-            w.asciiString { DisplayFormat.writeMultiple(p.relativeVolume, to: &$0) }
-            w.key("price")
-            w.asciiString { DisplayFormat.writePrice(p.price, to: &$0) }
-            w.key("chg")
-            w.asciiString { DisplayFormat.writeChange(p.changePercent, to: &$0) }
+            Self.writeHead(p, to: &w)
             w.key("time")
             w.asciiString { DisplayFormat.writeAge(since: p.detectedAt, now: now, to: &$0) }
             w.key("exp")
             w.asciiString { DisplayFormat.writeExpiry(p.expiresAt, now: now, to: &$0) }
-            w.field("source", p.source)
-            Self.writeTypedFields(p, to: &w)
+            Self.writeTail(p, to: &w)
         }
+    }
+
+    /// The members before `time`: everything that does not depend on `now`, in the compat order.
+    static func writeHead(_ p: Pattern, to w: inout JSONWriter) {
+        w.key("id")
+        Self.writeID(p.key, to: &w)
+        w.field("symbol", p.symbol)
+        w.field("pattern", PatternName.display(p.patternType))
+        w.field("conf", DisplayFormat.confidence(p.confidence))
+        w.key("rs")
+        w.asciiString { DisplayFormat.writeMultiple(p.relativeStrength, to: &$0) }
+        w.key("vol")
+        w.asciiString { DisplayFormat.writeMultiple(p.relativeVolume, to: &$0) }
+        w.key("price")
+        w.asciiString { DisplayFormat.writePrice(p.price, to: &$0) }
+        w.key("chg")
+        w.asciiString { DisplayFormat.writeChange(p.changePercent, to: &$0) }
+    }
+
+    /// The members after `exp`.
+    static func writeTail(_ p: Pattern, to w: inout JSONWriter) {
+        w.field("source", p.source)
+        Self.writeTypedFields(p, to: &w)
     }
 
     /// `key.id` (`AAPL:Bull_Flag:daily:1725456789100`) as a JSON string, written in place.
@@ -75,6 +85,44 @@ public struct PatternItem: Sendable {
                 case .text(let text): w.field(extra.name, text)
                 }
             }
+        }
+    }
+}
+
+/// A scan item serialised ahead of time except for its two `now`-dependent strings (`time`, `exp`), which
+/// ``write(now:to:)`` fills in. Writing one is a copy of its bytes plus two short strings, and the result is byte for
+/// byte what ``PatternItem/write(to:)`` writes for the same pattern and `now`.
+public struct PatternItemFragment: Sendable {
+    /// The pattern the bytes were made from: a cache keeps a fragment only while the live pattern equals it.
+    public let pattern: Pattern
+    /// `{"id":…,"chg":"…"` then `"source":…}`; `split` is where the first part ends.
+    private let bytes: [UInt8]
+    private let split: Int
+
+    public init(_ pattern: Pattern) {
+        self.pattern = pattern
+        var head = JSONWriter(capacity: 1024)
+        head.object { PatternItem.writeHead(pattern, to: &$0) }
+        var tail = JSONWriter(capacity: 768)
+        tail.object { PatternItem.writeTail(pattern, to: &$0) }
+        var bytes = head.bytes
+        bytes.removeLast()  // "}"
+        split = bytes.count
+        bytes.append(contentsOf: tail.bytes.dropFirst())  // "{"
+        self.bytes = bytes
+    }
+
+    /// Writes the item as a value (with its separator) for the instant `now`.
+    public func write(now: EpochMillis, to w: inout JSONWriter) {
+        let p = pattern
+        w.separatedValue { w in
+            w.append(bytes[..<split])
+            w.appendStatic(#","time":""#)
+            DisplayFormat.writeAge(since: p.detectedAt, now: now, to: &w)
+            w.appendStatic(#"","exp":""#)
+            DisplayFormat.writeExpiry(p.expiresAt, now: now, to: &w)
+            w.appendStatic(#"","#)
+            w.append(bytes[split...])
         }
     }
 }

@@ -28,6 +28,48 @@ import Testing
         #expect(JSONValue.object([("k", .string("\u{01}\"\\"))]).serialized() == #"{"k":"\u0001\"\\"}"#)
     }
 
+    /// A scan item written from its cached fragment must be byte for byte the item written directly, at any `now`,
+    /// with escapes, absent values and extras, and as the n-th element of an array.
+    @Test func `a pattern fragment writes exactly what the item writes`() {
+        var random = SplitMix64(seed: 23)
+        let texts = ["daily", "Tick\"Stock\"", "é😀", "a\\b", "line\nbreak", "\u{01}", ""]
+        func text() -> String { texts[Int(random.next() % UInt64(texts.count))] }
+        func maybe(_ value: Double) -> Double? { random.next() % 4 == 0 ? nil : value }
+        let base: EpochMillis = 1_725_456_789_123
+        for _ in 0..<3_000 {
+            let detected = base - EpochMillis(random.next() % 200_000_000)
+            var extras: [(name: String, value: ExtraValue)] = []
+            for _ in 0..<Int(random.next() % 3) {
+                extras.append((text() + "k", random.next() % 2 == 0 ? .number(Double(random.next() % 100_000) / 100) : .text(text())))
+            }
+            let pattern = Pattern(
+                symbol: ["AAPL", "BRK.B", "X\"Y"][Int(random.next() % 3)], patternType: ["Bull_Flag", "Weekly_Breakout", "Doji"][Int(random.next() % 3)],
+                rawName: random.next() % 2 == 0 ? nil : text() + "Raw", tier: Tier.allCases[Int(random.next() % UInt64(Tier.allCases.count))],
+                confidence: Double(random.next() % 1001) / 1000, detectedAt: detected,
+                expiresAt: detected + EpochMillis(random.next() % 400_000_000), price: maybe(Double(random.next() % 100_000) / 100),
+                changePercent: maybe(Double(Int(random.next() % 2001) - 1000) / 100), relativeStrength: maybe(Double(random.next() % 400) / 100),
+                relativeVolume: maybe(Double(random.next() % 2000) / 100), rsi: maybe(Double(random.next() % 10_000) / 100), extras: extras,
+                sector: random.next() % 3 == 0 ? nil : text() + "Sector", source: text())
+            let now = detected + EpochMillis(random.next() % 500_000_000) - 1_000
+            let fragment = PatternItemFragment(pattern)
+            for position in 0..<2 {
+                var direct = JSONWriter()
+                var cached = JSONWriter()
+                direct.array { w in
+                    if position == 1 { w.integer(7) }
+                    PatternItem(pattern: pattern, now: now).write(to: &w)
+                    w.integer(8)
+                }
+                cached.array { w in
+                    if position == 1 { w.integer(7) }
+                    fragment.write(now: now, to: &w)
+                    w.integer(8)
+                }
+                #expect(cached.bytes == direct.bytes, "\(String(decoding: direct.bytes, as: UTF8.self))")
+            }
+        }
+    }
+
     /// `number` has a fast path for values with at most four decimals; it must write exactly what `description` does.
     @Test func `numbers are written as Swift's shortest round-trip text`() {
         var random = SplitMix64(seed: 17)
