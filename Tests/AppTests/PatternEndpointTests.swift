@@ -50,6 +50,37 @@ import Testing
         }
     }
 
+    /// Items are served from fragments cached across requests: a cached item must still follow the clock (`time`,
+    /// `exp`) and any update of its pattern, byte for byte like a fresh one.
+    @Test func `cached scan items follow the clock and every update of their pattern`() async throws {
+        let service = try await TestService()
+        let now = service.clock.now()
+        service.ingest([event("AAPL", "WeeklyBO", confidence: 0.853, ageSeconds: 15 * 60, ttlSeconds: 2 * 3600, now: now)])
+        try await service.test { client in
+            func item() async throws -> [String: Any] {
+                let body = try await client.getJSON("/api/patterns/scan")
+                return try #require((body["patterns"] as? [[String: Any]])?.first)
+            }
+            var p = try await item()
+            #expect(p["time"] as? String == "15m" && p["exp"] as? String == "1h" && p["confidence"] as? Double == 0.853)
+            p = try await item()  // from the cache
+            #expect(p["time"] as? String == "15m" && p["conf"] as? Double == 0.85)
+            service.clock.advance(by: 50 * 60_000)
+            p = try await item()
+            #expect(p["time"] as? String == "1h" && p["exp"] as? String == "55m")
+            // The same identity re-sent with other values: the page shows the new ones, not the cached bytes.
+            service.ingest([
+                event("AAPL", "WeeklyBO", confidence: 0.91, ageSeconds: 65 * 60, ttlSeconds: 2 * 3600,
+                      extra: #","source":"intraday""#, now: service.clock.now())
+            ])
+            p = try await item()
+            #expect(p["confidence"] as? Double == 0.91 && p["conf"] as? Double == 0.91)
+            #expect(p["source"] as? String == "intraday")
+            let list = try await client.getJSON("/api/patterns/scan")
+            #expect((list["pagination"] as? [String: Any])?["total"] as? Int == 1)
+        }
+    }
+
     @Test func `scan filters, sorts and pages, and the next_url walks the rest`() async throws {
         let service = try await TestService()
         let now = service.clock.now()

@@ -22,6 +22,7 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
     let clock: Clock
     let catalog: Catalog
     let settings: Settings
+    let fragments = PatternFragmentCache()
 
     public init(store: Store, clock: Clock, catalog: Catalog, settings: Settings = Settings()) {
         self.store = store
@@ -66,7 +67,7 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
             return "/api/patterns/scan?" + pairs.joined(separator: "&")
         }
         let body = ScanResponse(
-            patterns: page.patterns.map { PatternItem(pattern: $0, now: now) }, page: page.page, perPage: page.perPage,
+            patterns: fragments.fragments(for: page.patterns), now: now, page: page.page, perPage: page.perPage,
             total: page.total, pages: page.pages, nextCursor: nextCursor, nextURL: nextURL, appliedFilters: AppliedFilters(query),
             responseTimeMs: milliseconds(ContinuousClock.now - started), indexVersion: snapshot.version)
         var writer = JSONWriter(capacity: 1024 + 1024 * page.patterns.count)

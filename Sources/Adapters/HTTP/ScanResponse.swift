@@ -2,7 +2,9 @@ public import Domain
 
 /// `GET /api/patterns/scan` response, written with ``JSONWriter``.
 struct ScanResponse: Sendable {
-    var patterns: [PatternItem]
+    /// The page's items, written for the instant `now`.
+    var patterns: [PatternItemFragment]
+    var now: EpochMillis
     var page: Int
     var perPage: Int
     var total: Int
@@ -16,7 +18,7 @@ struct ScanResponse: Sendable {
     func write(to w: inout JSONWriter) {
         w.object { w in
             w.key("patterns")
-            w.array { w in for item in patterns { item.write(to: &w) } }
+            w.array { w in for item in patterns { item.write(now: now, to: &w) } }
             w.key("pagination")
             w.object { w in
                 w.field("page", page)
