@@ -66,6 +66,9 @@ extension PatternSnapshot {
         }
     }
 
+    /// Below this many survivors left in a chunk, a tightened cut is applied slot by slot rather than in a pass.
+    static let retainAtLeast = 64
+
     /// Runs a scan at `now`: filters, total, the requested page in order, and the cursor of the next page.
     public func scan(_ query: ScanQuery, now: EpochMillis) -> ScanPage {
         let offset = query.cursor == nil ? (query.page - 1) * query.perPage : 0
@@ -93,11 +96,14 @@ extension PatternSnapshot {
         defer { keepSymbols?.deallocate() }
 
         for (chunkIndex, chunk) in chunks.enumerated() {
-            let (matches, survivors) = plan.evaluate(chunk, now: now, prune: prune, into: selection)
+            let (matches, selected) = plan.evaluate(chunk, now: now, prune: prune, into: selection)
+            var survivors = selected
             total += matches
             if after != nil { afterCursor += matches - survivors }  // pruned: below the threshold, so after the cursor
-            for j in 0..<survivors {
+            var j = 0
+            while j < survivors {
                 let slot = Int(selection[j])
+                j += 1
                 if let prune, prune.rejects(chunk, slot) {
                     if after != nil { afterCursor += 1 }
                     continue
@@ -124,7 +130,14 @@ extension PatternSnapshot {
                     best.removeLast(best.count - keep)
                     threshold = best.last
                     if let threshold {
-                        prune = cut(at: threshold, sortBy: query.sortBy, descending: descending, keepSymbols: keepSymbols)
+                        let newPrune = cut(at: threshold, sortBy: query.sortBy, descending: descending, keepSymbols: keepSymbols)
+                        prune = newPrune
+                        // The rest of this chunk's survivors meet the new cut in one pass instead of one by one.
+                        if survivors - j >= Self.retainAtLeast {
+                            let kept = newPrune.retain(selection + j, survivors - j, in: chunk)
+                            if after != nil { afterCursor += survivors - j - kept }
+                            survivors = j + kept
+                        }
                     }
                 }
             }
