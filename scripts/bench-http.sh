@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-18480}
 DURATION=${DURATION:-20s}
-BIN=.build/release/patterndesk
+BIN=${PATTERNDESK_BIN:-.build/release/patterndesk}
 [ -x "$BIN" ] || swift build -c release --product patterndesk
 
 "$BIN" serve --http-port "$PORT" --demo-mode synthetic --demo-initial 11000 --demo-rate 0 --log-level warning &
