@@ -21,7 +21,13 @@ struct PatternDesk {
         ])
         switch command {
         case "serve":
-            try await runService(reader: reader)
+            do {
+                try await runService(reader: reader)
+            } catch {
+                // A port already in use, an unreachable address: one line and a failing status, not a crash report.
+                FileHandle.standardError.write(Data("patterndesk serve: cannot run: \(error)\n".utf8))
+                exit(1)
+            }
         case "migrate", "seed", "token":
             do {
                 if command == "token" {
