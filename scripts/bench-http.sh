@@ -9,7 +9,7 @@ DURATION=${DURATION:-20s}
 BIN=${PATTERNDESK_BIN:-.build/release/patterndesk}
 [ -x "$BIN" ] || swift build -c release --product patterndesk
 
-"$BIN" serve --http-port "$PORT" --demo-mode synthetic --demo-initial 11000 --demo-rate 0 --log-level warning &
+"$BIN" serve --http-port "$PORT" --demo-mode synthetic --demo-initial 12000 --demo-rate 0 --log-level warning &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
