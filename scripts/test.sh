@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 
 # Third-party clients the black-box suites drive the binary with (schemathesis fuzzes it against /openapi.yaml).
-packages="redis pytest pytest-timeout websockets python-socketio websocket-client schemathesis openapi-spec-validator pyyaml"
-python3 -c "import redis, pytest, pytest_timeout, websockets, socketio, websocket, schemathesis, openapi_spec_validator, yaml" 2>/dev/null \
+packages="redis pytest pytest-timeout websockets python-socketio websocket-client schemathesis openapi-spec-validator pyyaml prometheus-client"
+python3 -c "import redis, pytest, pytest_timeout, websockets, socketio, websocket, schemathesis, openapi_spec_validator, yaml, prometheus_client" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check $packages \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages $packages
 

@@ -186,6 +186,8 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
 /// The HTTP and WebSocket surface over the given dependencies.
 func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> Router<BasicWebSocketRequestContext> {
     let router = Router(context: BasicWebSocketRequestContext.self)
+    let requestMetrics = HTTPRequestMetrics()
+    router.add(middleware: requestMetrics.middleware())  // outermost: sees the status the error middleware gives
     addAPIErrorHandling(to: router)
     var settings = PatternController<Store, Clock>.Settings()
     settings.sourceName = dependencies.source.name
@@ -193,8 +195,8 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     let hub = dependencies.hub
     settings.realtimeStatus = { hub.status() }
     settings.personalizer = ScanPersonalizer(repository: dependencies.userData, authenticator: dependencies.authenticator)
-    PatternController(store: dependencies.store, clock: dependencies.clock, catalog: dependencies.catalog, settings: settings)
-        .register(on: router)
+    let patterns = PatternController(store: dependencies.store, clock: dependencies.clock, catalog: dependencies.catalog, settings: settings)
+    patterns.register(on: router)
     registerUserRoutes(dependencies.userData, dependencies, on: router)
     let database = dependencies.database
     let userData = dependencies.userData
@@ -206,13 +208,15 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     let symbolCount = dependencies.catalog.symbols.count
     let status = dependencies.ingestionStatus
     let sourceName = dependencies.source.name
-    OperationsController {
+    let ready: @Sendable () async -> ReadinessReport = {
         var report = readiness(status(), realtime: hub.status(), patterns: store.snapshot().count, symbols: symbolCount, sourceName: sourceName)
         if let database {
             await report.addDatabaseCheck(database)
         }
         return report
-    }.register(on: router)
+    }
+    OperationsController(readiness: ready).register(on: router)
+    MetricsEndpoint(patterns: patterns, requests: requestMetrics, readiness: ready).register(on: router)
     let authenticator = dependencies.authenticator
     WebSocketRoutes(
         hub: hub,

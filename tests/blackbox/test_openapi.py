@@ -81,4 +81,4 @@ def test_schemathesis_finds_no_failure(service, tmp_path):
     # Warnings are allowed: preset filters are typed loosely in the document (a value may be a string, number, boolean
     # or list, as the scan parser accepts), so most generated ones are refused by the parser, and schemathesis says so.
     assert "Failures:" not in result.stdout and " passed, " in result.stdout, summary
-    assert "Tested: 24" in result.stdout, summary  # every operation but the two WebSocket upgrades
+    assert "Tested: 25" in result.stdout, summary  # every operation but the two WebSocket upgrades

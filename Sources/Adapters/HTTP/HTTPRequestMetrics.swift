@@ -1,0 +1,80 @@
+public import Hummingbird
+import Synchronization
+
+/// Requests served, by method and status, and their duration as a histogram, for `GET /metrics`. One short lock per
+/// request; the buckets are fixed (seconds).
+public final class HTTPRequestMetrics: Sendable {
+    static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+
+    struct State {
+        var requests: [Key: Int] = [:]
+        /// Cumulative counts are computed when read; these are per bucket, the last one for `+Inf`.
+        var bucketCounts = [Int](repeating: 0, count: HTTPRequestMetrics.buckets.count + 1)
+        var durationSum = 0.0
+        var count = 0
+    }
+
+    struct Key: Hashable {
+        var method: String
+        var status: Int
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    func record(method: String, status: Int, seconds: Double) {
+        let bucket = Self.buckets.firstIndex { seconds <= $0 } ?? Self.buckets.count
+        state.withLock { state in
+            state.requests[Key(method: method, status: status), default: 0] += 1
+            state.bucketCounts[bucket] += 1
+            state.durationSum += seconds
+            state.count += 1
+        }
+    }
+
+    func write(to text: inout PrometheusText) {
+        let state = self.state.withLock { $0 }
+        text.family("patterndesk_http_requests_total", .counter, "HTTP requests answered, by method and status code.")
+        for (key, value) in state.requests.sorted(by: { ($0.key.method, $0.key.status) < ($1.key.method, $1.key.status) }) {
+            text.sample("patterndesk_http_requests_total", ["method": key.method, "status": String(key.status)], value)
+        }
+        text.family("patterndesk_http_request_duration_seconds", .histogram, "Time from the request's head to the response, in seconds.")
+        var cumulative = 0
+        for (index, bound) in Self.buckets.enumerated() {
+            cumulative += state.bucketCounts[index]
+            text.sample("patterndesk_http_request_duration_seconds_bucket", ["le": PrometheusText.number(bound)], cumulative)
+        }
+        text.sample("patterndesk_http_request_duration_seconds_bucket", ["le": "+Inf"], state.count)
+        text.sample("patterndesk_http_request_duration_seconds_sum", [:], state.durationSum)
+        text.sample("patterndesk_http_request_duration_seconds_count", [:], state.count)
+    }
+
+    /// The middleware that records every request passing through the router, errors included (as the status the
+    /// error middleware will give them).
+    public func middleware<Context: RequestContext>() -> some RouterMiddleware<Context> {
+        HTTPMetricsMiddleware<Context>(metrics: self)
+    }
+}
+
+struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: HTTPRequestMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            metrics.record(method: request.method.rawValue, status: response.status.code, seconds: secondsSince(started))
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            metrics.record(method: request.method.rawValue, status: status, seconds: secondsSince(started))
+            throw error
+        }
+    }
+}
+
+func secondsSince(_ start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
