@@ -140,20 +140,21 @@ final class ScanPlan {
         @inline(__always)
         func retain(_ selection: UnsafeMutablePointer<UInt16>, _ count: Int, in chunk: PatternChunk) -> Int {
             switch cut {
-            case .quantized(let measure, let q):
-                let column = chunk.columns(measure).0
-                return descending
-                    ? ScanPlan.compact(selection, count) { column[$0] >= q ? 1 : 0 }
-                    : ScanPlan.compact(selection, count) { column[$0] <= q ? 1 : 0 }
-            case .detected(let q):
-                let column = chunk.detectedS
-                return descending
-                    ? ScanPlan.compact(selection, count) { column[$0] >= q ? 1 : 0 }
-                    : ScanPlan.compact(selection, count) { column[$0] <= q ? 1 : 0 }
+            case .quantized(let measure, let q): return Self.retainWithin(selection, count, chunk.columns(measure).0, q, descending)
+            case .detected(let q): return Self.retainWithin(selection, count, chunk.detectedS, q, descending)
             case .symbol(let keep):
-                let symbol = chunk.symbol
-                return ScanPlan.compact(selection, count) { keep[Int(symbol[$0])] }
+                let symbols = chunk.symbol
+                return ScanPlan.compact(selection, count) { keep[Int(symbols[$0])] }
             }
+        }
+
+        @inline(__always)
+        static func retainWithin<T: FixedWidthInteger>(
+            _ selection: UnsafeMutablePointer<UInt16>, _ count: Int, _ column: UnsafeMutablePointer<T>, _ q: T, _ descending: Bool
+        ) -> Int {
+            descending
+                ? ScanPlan.compact(selection, count) { column[$0] >= q ? 1 : 0 }
+                : ScanPlan.compact(selection, count) { column[$0] <= q ? 1 : 0 }
         }
 
         /// Clears the mask of every slot ``rejects(_:_:)`` would reject; branch-free over the chunk.

@@ -37,17 +37,17 @@ public final class HTTPRequestMetrics: Sendable {
         let state = self.state.withLock { $0 }
         text.family("patterndesk_http_requests_total", .counter, "HTTP requests answered, by method and status code.")
         for (key, value) in state.requests.sorted(by: { ($0.key.method, $0.key.status) < ($1.key.method, $1.key.status) }) {
-            text.sample("patterndesk_http_requests_total", ["method": key.method, "status": String(key.status)], value)
+            text.sample("patterndesk_http_requests_total", ["method": key.method, "status": String(key.status)], Double(value))
         }
         text.family("patterndesk_http_request_duration_seconds", .histogram, "Time from the request's head to the response, in seconds.")
         var cumulative = 0
         for (index, bound) in Self.buckets.enumerated() {
             cumulative += state.bucketCounts[index]
-            text.sample("patterndesk_http_request_duration_seconds_bucket", ["le": PrometheusText.number(bound)], cumulative)
+            text.sample("patterndesk_http_request_duration_seconds_bucket", ["le": PrometheusText.number(bound)], Double(cumulative))
         }
-        text.sample("patterndesk_http_request_duration_seconds_bucket", ["le": "+Inf"], state.count)
+        text.sample("patterndesk_http_request_duration_seconds_bucket", ["le": "+Inf"], Double(state.count))
         text.sample("patterndesk_http_request_duration_seconds_sum", [:], state.durationSum)
-        text.sample("patterndesk_http_request_duration_seconds_count", [:], state.count)
+        text.sample("patterndesk_http_request_duration_seconds_count", [:], Double(state.count))
     }
 
     /// The middleware that records every request passing through the router, errors included (as the status the
@@ -64,17 +64,12 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            metrics.record(method: request.method.rawValue, status: response.status.code, seconds: secondsSince(started))
+            metrics.record(method: request.method.rawValue, status: response.status.code, seconds: milliseconds(ContinuousClock.now - started) / 1000)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.record(method: request.method.rawValue, status: status, seconds: secondsSince(started))
+            metrics.record(method: request.method.rawValue, status: status, seconds: milliseconds(ContinuousClock.now - started) / 1000)
             throw error
         }
     }
-}
-
-func secondsSince(_ start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }

@@ -34,10 +34,10 @@ public struct MetricsEndpoint<Store: PatternStore, Clock: WallClock>: Sendable {
         text.single("patterndesk_ready", .gauge, "1 when /health/ready answers 200.", report.ready ? 1 : 0)
         text.family("patterndesk_dependency_up", .gauge, "1 when the readiness check of the dependency is up.")
         for check in report.checks {
-            text.sample("patterndesk_dependency_up", ["check": check.name], check.status == "up" ? 1 : 0)
+            text.sample("patterndesk_dependency_up", ["check": check.name], Double(check.status == "up" ? 1 : 0))
         }
         text.family("patterndesk_uptime_seconds", .gauge, "Seconds since the HTTP routes were built.")
-        text.sample("patterndesk_uptime_seconds", [:], secondsSince(startedAt))
+        text.sample("patterndesk_uptime_seconds", [:], milliseconds(ContinuousClock.now - startedAt) / 1000)
         patterns.writeMetrics(to: &text)
         requests.write(to: &text)
         return text.text
@@ -53,22 +53,22 @@ extension PatternController {
         text.sample("patterndesk_index_version", [:], Double(snapshot.version))
         text.family("patterndesk_events_received_total", .counter, "Producer messages received, by channel or stream.")
         for (channel, count) in statistics.receivedPerChannel.sorted(by: { $0.key < $1.key }) {
-            text.sample("patterndesk_events_received_total", ["channel": channel], count)
+            text.sample("patterndesk_events_received_total", ["channel": channel], Double(count))
         }
         text.single("patterndesk_events_applied_total", .counter, "Events applied to the index.", statistics.applied)
         text.family("patterndesk_events_rejected_total", .counter, "Malformed or invalid events set aside, by reason.")
         for reason in RejectReason.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
-            text.sample("patterndesk_events_rejected_total", ["reason": reason.rawValue], statistics.rejected[reason] ?? 0)
+            text.sample("patterndesk_events_rejected_total", ["reason": reason.rawValue], Double(statistics.rejected[reason] ?? 0))
         }
         text.family("patterndesk_events_ignored_total", .counter, "Well-formed messages that carry no pattern operation, by kind.")
         for (kind, count) in statistics.ignored.sorted(by: { $0.key < $1.key }) {
-            text.sample("patterndesk_events_ignored_total", ["kind": kind], count)
+            text.sample("patterndesk_events_ignored_total", ["kind": kind], Double(count))
         }
         text.single("patterndesk_patterns_inserted_total", .counter, "Upserts that added a pattern.", statistics.inserted)
         text.single("patterndesk_patterns_updated_total", .counter, "Upserts that replaced a pattern.", statistics.updated)
         text.family("patterndesk_patterns_expired_total", .counter, "Patterns removed, by an expiry event or by time.")
-        text.sample("patterndesk_patterns_expired_total", ["by": "event"], statistics.expiredByEvent)
-        text.sample("patterndesk_patterns_expired_total", ["by": "time"], statistics.expiredByTime)
+        text.sample("patterndesk_patterns_expired_total", ["by": "event"], Double(statistics.expiredByEvent))
+        text.sample("patterndesk_patterns_expired_total", ["by": "time"], Double(statistics.expiredByTime))
         if let last = statistics.lastEventAt {
             text.family("patterndesk_last_event_timestamp_seconds", .gauge, "When the last pattern event was received (Unix time).")
             text.sample("patterndesk_last_event_timestamp_seconds", [:], Double(last) / 1000)
@@ -77,11 +77,11 @@ extension PatternController {
         let ingestion = settings.ingestionStatus()
         let source = ingestion.source
         text.family("patterndesk_event_source_connected", .gauge, "1 while every subscription and stream consumer of the event source is connected.")
-        text.sample("patterndesk_event_source_connected", ["source": settings.sourceName], source.connected ? 1 : 0)
+        text.sample("patterndesk_event_source_connected", ["source": settings.sourceName], Double(source.connected ? 1 : 0))
         if !source.counters.isEmpty {
             text.family("patterndesk_event_source_events_total", .counter, "The event source's own counters (received per channel, redelivered, reconnects, ...).")
             for counter in source.counters {
-                text.sample("patterndesk_event_source_events_total", [("counter", counter.name)], Double(counter.value))
+                text.sample("patterndesk_event_source_events_total", ["counter": counter.name], Double(counter.value))
             }
         }
         if let lag = source.streamLag {
@@ -93,7 +93,7 @@ extension PatternController {
         text.single("patterndesk_warm_start_loaded", .gauge, "1 once the warm-start cache is in the index.", ingestion.warmStartLoaded ? 1 : 0)
         text.family("patterndesk_producer_state", .gauge, "1 for the producer's current heartbeat state.")
         for state in ["online", "offline", "unknown"] {
-            text.sample("patterndesk_producer_state", ["state": state], ingestion.producer.state.rawValue == state ? 1 : 0)
+            text.sample("patterndesk_producer_state", ["state": state], Double(ingestion.producer.state.rawValue == state ? 1 : 0))
         }
 
         guard let realtime = settings.realtimeStatus?() else { return }
@@ -101,7 +101,7 @@ extension PatternController {
         let perProtocol = ["connections_native": "native", "connections_socketio": "socketio"]
         text.family("patterndesk_websocket_connections", .gauge, "Open WebSocket connections, by protocol.")
         for counter in realtime.counters {
-            if let name = perProtocol[counter.name] { text.sample("patterndesk_websocket_connections", ["protocol": name], counter.value) }
+            if let name = perProtocol[counter.name] { text.sample("patterndesk_websocket_connections", ["protocol": name], Double(counter.value)) }
         }
         text.single("patterndesk_websocket_subscriptions", .gauge, "Live subscriptions over all connections.", realtime.subscriptions)
         text.single("patterndesk_websocket_history_messages", .gauge, "Messages kept for resume.", realtime.historySize)

@@ -1,5 +1,5 @@
 /// Prometheus text exposition format 0.0.4: `# HELP` and `# TYPE` once per family, then its samples.
-/// Label values are escaped (`\`, `"`, newline); metric names are sanitised to `[a-zA-Z0-9_:]`.
+/// Label values are escaped (`\`, `"`, newline); metric names built from counter names are sanitised to `[a-zA-Z0-9_]`.
 struct PrometheusText {
     enum Kind: String { case counter, gauge, histogram }
 
@@ -13,17 +13,9 @@ struct PrometheusText {
     }
 
     mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String> = [:], _ value: Double) {
-        sample(name, labels.map { ($0.key, $0.value) }, value)
-    }
-
-    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String> = [:], _ value: Int) {
-        sample(name, labels.map { ($0.key, $0.value) }, Double(value))
-    }
-
-    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
         text += name
         if !labels.isEmpty {
-            text += "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+            text += "{" + labels.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",") + "}"
         }
         text += " " + Self.number(value) + "\n"
     }
@@ -31,7 +23,7 @@ struct PrometheusText {
     /// One family with one sample: the common case.
     mutating func single(_ name: String, _ kind: Kind, _ help: String, _ value: Int) {
         family(name, kind, help)
-        sample(name, [], Double(value))
+        sample(name, [:], Double(value))
     }
 
     static func escape(_ value: String) -> String {
