@@ -175,8 +175,7 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
     let router = buildRouter(dependencies)
     var app = Application(
         router: MethodRouting(router),
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: router, configuration: .init(ws: WebSocketRoutes(hub: dependencies.hub).serverConfiguration)),
+        server: affineServer(webSocketRouter: router, configuration: .init(ws: WebSocketRoutes(hub: dependencies.hub).serverConfiguration)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "patterndesk"),
         logger: logger)
     app.addServices(services)
