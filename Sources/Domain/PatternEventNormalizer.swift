@@ -102,7 +102,9 @@ public struct PatternEventNormalizer: Sendable {
 
         guard let confidenceValue = Self.first(layers, "confidence") else { return .rejected(.missingConfidence) }
         guard let raw = confidenceValue.numberValue, raw.isFinite, raw >= 0, raw <= 100 else { return .rejected(.invalidConfidence) }
-        let confidence = raw > 1 ? raw / 100 : raw
+        // A percentage becomes the fraction its decimal text names: 98.9 / 100 is 0.9890000000000001 in binary, and
+        // rounding to 12 decimals gives the double nearest 0.989, as if the producer had sent the fraction.
+        let confidence = raw > 1 ? (raw / 100 * 1e12).rounded() / 1e12 : raw
 
         let detected = detectedAt ?? context.receivedAt
         var expiresAt = detected + configuration.defaultTimeToLive

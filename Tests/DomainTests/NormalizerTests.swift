@@ -87,6 +87,11 @@ import Testing
         )
         #expect(variant.patternType == "Support_Test")
         #expect(variant.confidence == 0.72)
+        // Percentages land on the fraction's nearest double, not one ulp off it (98.9 / 100 alone gives 0.9890000000000001).
+        for (percent, fraction) in [("98.9", 0.989), ("57.3", 0.573), ("99.99", 0.9999), ("1.1", 0.011), ("64.7", 0.647)] {
+            let p = try pattern(#"{"symbol":"AAPL","pattern":"Doji","confidence":\#(percent)}"#)
+            #expect(p.confidence == fraction, "confidence \(percent)")
+        }
         #expect(variant.price == 99.5)
         #expect(variant.tier == .intraday)
         #expect(variant.detectedAt == 1_725_456_789_000)
