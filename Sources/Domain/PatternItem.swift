@@ -93,36 +93,52 @@ public struct PatternItem: Sendable {
 /// ``write(now:to:)`` fills in. Writing one is a copy of its bytes plus two short strings, and the result is byte for
 /// byte what ``PatternItem/write(to:)`` writes for the same pattern and `now`.
 public struct PatternItemFragment: Sendable {
+    /// One allocation shared by every copy: a page copies fragments in and out of a cache, and a copy of the pattern
+    /// itself would retain each of its strings.
+    private final class Storage: Sendable {
+        let pattern: Pattern
+        /// `{"id":…,"chg":"…"` then `"source":…}`; `split` is where the first part ends.
+        let bytes: [UInt8]
+        let split: Int
+
+        init(pattern: Pattern, bytes: [UInt8], split: Int) {
+            self.pattern = pattern
+            self.bytes = bytes
+            self.split = split
+        }
+    }
+
+    private let storage: Storage
+
     /// The pattern the bytes were made from: a cache keeps a fragment only while the live pattern equals it.
-    public let pattern: Pattern
-    /// `{"id":…,"chg":"…"` then `"source":…}`; `split` is where the first part ends.
-    private let bytes: [UInt8]
-    private let split: Int
+    public var pattern: Pattern { storage.pattern }
+
+    /// Whether these bytes are `pattern`'s, field for field (without copying the stored pattern out).
+    public func isMade(from pattern: Pattern) -> Bool { storage.pattern == pattern }
 
     public init(_ pattern: Pattern) {
-        self.pattern = pattern
         var head = JSONWriter(capacity: 1024)
         head.object { PatternItem.writeHead(pattern, to: &$0) }
         var tail = JSONWriter(capacity: 768)
         tail.object { PatternItem.writeTail(pattern, to: &$0) }
         var bytes = head.bytes
         bytes.removeLast()  // "}"
-        split = bytes.count
+        let split = bytes.count
         bytes.append(contentsOf: tail.bytes.dropFirst())  // "{"
-        self.bytes = bytes
+        storage = Storage(pattern: pattern, bytes: bytes, split: split)
     }
 
     /// Writes the item as a value (with its separator) for the instant `now`.
     public func write(now: EpochMillis, to w: inout JSONWriter) {
-        let p = pattern
+        let storage = storage
         w.separatedValue { w in
-            w.append(bytes[..<split])
+            w.append(storage.bytes[..<storage.split])
             w.appendStatic(#","time":""#)
-            DisplayFormat.writeAge(since: p.detectedAt, now: now, to: &w)
+            DisplayFormat.writeAge(since: storage.pattern.detectedAt, now: now, to: &w)
             w.appendStatic(#"","exp":""#)
-            DisplayFormat.writeExpiry(p.expiresAt, now: now, to: &w)
+            DisplayFormat.writeExpiry(storage.pattern.expiresAt, now: now, to: &w)
             w.appendStatic(#"","#)
-            w.append(bytes[split...])
+            w.append(storage.bytes[storage.split...])
         }
     }
 }

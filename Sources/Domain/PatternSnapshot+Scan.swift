@@ -100,6 +100,13 @@ extension PatternSnapshot {
             var survivors = selected
             total += matches
             if after != nil { afterCursor += matches - survivors }  // pruned: below the threshold, so after the cursor
+            // The first chunk with plenty of survivors seeds the cut from their quantised sort values: at least `keep`
+            // of them are at or beyond its `keep`-th best value, so anything strictly short of it cannot make the page.
+            // Without it the cut starts from the first 2 × keep survivors in slot order and tightens over many rounds.
+            if prune == nil, after == nil, survivors >= 2 * keep, let seeded = seedCut(selection, survivors, chunk, query.sortBy, keep, descending) {
+                survivors = seeded.retain(selection, survivors, in: chunk)
+                prune = seeded
+            }
             var j = 0
             while j < survivors {
                 let slot = Int(selection[j])
@@ -180,6 +187,21 @@ extension PatternSnapshot {
                     return .symbol(keep: keep)
                 }()
             }
+        return ScanPlan.Prune(cut: cut, descending: descending)
+    }
+
+    /// A cut at the `keep`-th best quantised sort value of the selected slots; nil for the symbol sort (no column).
+    func seedCut(
+        _ selection: UnsafeMutablePointer<UInt16>, _ count: Int, _ chunk: PatternChunk, _ sortBy: SortKey, _ keep: Int, _ descending: Bool
+    ) -> ScanPlan.Prune? {
+        let cut: ScanPlan.Prune.Cut
+        switch sortBy {
+        case .confidence: cut = .quantized(.confidence, ScanPlan.kthBest(selection, count, chunk.confidenceQ, keep, descending: descending))
+        case .rs: cut = .quantized(.rs, ScanPlan.kthBest(selection, count, chunk.rsQ, keep, descending: descending))
+        case .volume: cut = .quantized(.vol, ScanPlan.kthBest(selection, count, chunk.volQ, keep, descending: descending))
+        case .detectedAt: cut = .detected(ScanPlan.kthBest(selection, count, chunk.detectedS, keep, descending: descending))
+        case .symbol: return nil
+        }
         return ScanPlan.Prune(cut: cut, descending: descending)
     }
 

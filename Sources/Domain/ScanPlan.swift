@@ -399,6 +399,39 @@ final class ScanPlan {
         }
     }
 
+    /// The `k`-th best (1-based, `k <= count`) of `column` over `selection[0..<count]`: the `k`-th largest when
+    /// `descending`, else the `k`-th smallest. A radix select a byte at a time from the top, over a gathered copy: one
+    /// sequential pass per byte of `T`, no comparisons to mispredict.
+    static func kthBest<T: FixedWidthInteger & UnsignedInteger>(
+        _ selection: UnsafeMutablePointer<UInt16>, _ count: Int, _ column: UnsafeMutablePointer<T>, _ k: Int, descending: Bool
+    ) -> T {
+        precondition(k >= 1 && k <= count, "k must be within the selection")
+        return withUnsafeTemporaryAllocation(of: T.self, capacity: count) { values in
+            for j in 0..<count { values[j] = column[Int(selection[j])] }
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { histogram in
+                var prefix: T = 0
+                var prefixMask: T = 0
+                var rank = k  // wanted: the rank-th best of the values that share `prefix`
+                for level in stride(from: T.bitWidth / 8 - 1, through: 0, by: -1) {
+                    let shift = T(level * 8)
+                    histogram.initialize(repeating: 0)
+                    for j in 0..<count {
+                        let v = values[j]
+                        histogram[Int(truncatingIfNeeded: (v >> shift) & 0xFF)] &+= v & prefixMask == prefix ? 1 : 0
+                    }
+                    var byte = descending ? 255 : 0
+                    while histogram[byte] < rank {
+                        rank -= histogram[byte]
+                        byte += descending ? -1 : 1
+                    }
+                    prefix |= T(byte) << shift
+                    prefixMask |= T(0xFF) << shift
+                }
+                return prefix
+            }
+        }
+    }
+
     /// Keeps the selected slots for which `keep` holds, in order, branch-free on the store.
     @inline(__always)
     static func compact(_ sel: UnsafeMutablePointer<UInt16>, _ count: Int, _ keep: (Int) -> UInt8) -> Int {

@@ -90,18 +90,23 @@ public struct ScanQuery: Sendable, Equatable {
 
     /// A stable description of the filters and sort (not the page), used to bind cursors to their query.
     public var fingerprint: UInt64 {
-        var text = "t=\(patternTypes.map { $0.sorted().joined(separator: ",") } ?? "*")"
-        text += "|rs=\(rsMin)|vol=\(volMin)|rsi=\(rsiRange.lowerBound),\(rsiRange.upperBound)|c=\(confidenceMin)"
-        text += "|tier=\(tiers.map { $0.map(\.name).sorted().joined(separator: ",") } ?? "*")"
-        text += "|sym=\(symbols.map { $0.sorted().joined(separator: ",") } ?? "*")"
-        text += "|sec=\(sectors.map { $0.sorted().joined(separator: ",") } ?? "*")|u=\(universe ?? "*")"
-        text += "|sort=\(sortBy.rawValue),\(sortOrder.rawValue)"
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
+        // FNV-1a over the fields' bytes (no text formatting: this runs on every scan that has a next page). A set is
+        // hashed sorted, so its iteration order does not matter; a tag byte tells an absent set from an empty one.
+        var hash = FNV1a()
+        func names(_ set: Set<String>?) {
+            guard let set else { return hash.byte(0) }
+            hash.byte(1)
+            for name in set.sorted() { hash.string(name) }
         }
-        return hash
+        names(patternTypes)
+        for value in [rsMin, volMin, rsiRange.lowerBound, rsiRange.upperBound, confidenceMin] { hash.word(value.bitPattern) }
+        names(tiers.map { Set($0.map(\.name)) })
+        names(symbols)
+        names(sectors)
+        names(universe.map { [$0] })
+        hash.string(sortBy.rawValue)
+        hash.string(sortOrder.rawValue)
+        return hash.value
     }
 }
 
@@ -112,5 +117,25 @@ public struct ScanQueryError: Error, Equatable, Sendable {
     public init(parameter: String, message: String) {
         self.parameter = parameter
         self.message = message
+    }
+}
+
+/// 64-bit FNV-1a, for fingerprints that must be the same in every process (Swift's `Hasher` is seeded per process).
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func byte(_ byte: UInt8) {
+        value ^= UInt64(byte)
+        value = value &* 0x0000_0100_0000_01B3
+    }
+
+    mutating func word(_ word: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { byte(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+    }
+
+    /// The UTF-8 bytes, then a terminator that no UTF-8 byte equals, so ("ab", "c") and ("a", "bc") differ.
+    mutating func string(_ text: String) {
+        for b in text.utf8 { byte(b) }
+        byte(0xFF)
     }
 }

@@ -64,4 +64,30 @@ import Testing
         #expect(query.page == 2)
         #expect(throws: ScanQueryError.self) { try parse([("sort_by", "rs"), ("cursor", cursor.encoded)]) }
     }
+
+    @Test func `the fingerprint tells every filter and sort apart and ignores set order and paging`() {
+        let base = ScanQuery()
+        let changes: [(String, (inout ScanQuery) -> Void)] = [
+            ("types", { $0.patternTypes = ["Doji"] }), ("no types", { $0.patternTypes = [] }),
+            ("two types", { $0.patternTypes = ["Doji", "Hammer"] }), ("joined type", { $0.patternTypes = ["DojiHammer"] }),
+            ("rs", { $0.rsMin = 1.5 }), ("vol", { $0.volMin = 1.5 }), ("rsi low", { $0.rsiRange = 30...100 }),
+            ("rsi high", { $0.rsiRange = 0...70 }), ("confidence", { $0.confidenceMin = 0.6 }), ("tiers", { $0.tiers = [.daily] }),
+            ("symbols", { $0.symbols = ["AAPL"] }), ("sectors", { $0.sectors = ["Energy"] }), ("universe", { $0.universe = "sp500" }),
+            ("sort", { $0.sortBy = .rs }), ("order", { $0.sortOrder = .asc }),
+        ]
+        var seen: [UInt64: String] = [base.fingerprint: "base"]
+        for (name, change) in changes {
+            var query = base
+            change(&query)
+            #expect(seen[query.fingerprint] == nil, "\(name) collides with \(seen[query.fingerprint] ?? "")")
+            seen[query.fingerprint] = name
+        }
+        var a = base
+        a.patternTypes = ["Doji", "Hammer", "Bull_Flag"]
+        var b = base
+        b.patternTypes = ["Bull_Flag", "Doji", "Hammer"]
+        b.page = 4
+        b.perPage = 50
+        #expect(a.fingerprint == b.fingerprint)
+    }
 }

@@ -23,7 +23,7 @@ final class PatternFragmentCache: Sendable {
         let keys = patterns.map(\.key)
         var found = entries.withLock { map in
             keys.indices.map { i -> PatternItemFragment? in
-                guard let cached = map[keys[i]], cached.pattern == patterns[i] else { return nil }
+                guard let cached = map[keys[i]], cached.isMade(from: patterns[i]) else { return nil }
                 return cached
             }
         }
