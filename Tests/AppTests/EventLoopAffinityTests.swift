@@ -1,0 +1,35 @@
+@testable import App
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWebSocket
+import NIOPosix
+import Testing
+
+/// The server built by `affineServer` runs handlers on NIO event loop threads (no hop to the cooperative pool),
+/// and so does everything a handler awaits and every child task it starts.
+@Suite(.timeLimit(.minutes(1))) struct EventLoopAffinity {
+    /// Whether the calling thread is a NIO event loop's.
+    static func onEventLoop() -> Bool { MultiThreadedEventLoopGroup.currentEventLoop != nil }
+
+    @Test func `a handler, its continuations after a suspension and its child tasks run on an event loop thread`() async throws {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.get("where") { _, _ -> String in
+            let first = Self.onEventLoop()
+            try await Task.sleep(for: .milliseconds(2))
+            let resumed = Self.onEventLoop()
+            let child = await withTaskGroup(of: Bool.self) { group in
+                group.addTask { Self.onEventLoop() }
+                return await group.next() ?? false
+            }
+            return "\(first) \(resumed) \(child)"
+        }
+        let app = Application(router: router, server: affineServer(webSocketRouter: router, configuration: .init()))
+        try await app.test(.live) { client in
+            for _ in 0..<3 {  // several connections and requests
+                try await client.execute(uri: "/where", method: .get) { response in
+                    #expect(String(buffer: response.body) == "true true true")
+                }
+            }
+        }
+    }
+}
