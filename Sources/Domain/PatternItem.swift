@@ -110,10 +110,8 @@ public struct PatternItemFragment: Sendable {
 
     private let storage: Storage
 
-    /// The pattern the bytes were made from: a cache keeps a fragment only while the live pattern equals it.
-    public var pattern: Pattern { storage.pattern }
-
-    /// Whether these bytes are `pattern`'s, field for field (without copying the stored pattern out).
+    /// Whether these bytes are `pattern`'s, field for field: a cache keeps a fragment only while the live pattern
+    /// equals the one it was made from.
     public func isMade(from pattern: Pattern) -> Bool { storage.pattern == pattern }
 
     public init(_ pattern: Pattern) {

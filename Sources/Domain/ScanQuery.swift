@@ -93,14 +93,18 @@ public struct ScanQuery: Sendable, Equatable {
         // FNV-1a over the fields' bytes (no text formatting: this runs on every scan that has a next page). A set is
         // hashed sorted, so its iteration order does not matter; a tag byte tells an absent set from an empty one.
         var hash = FNV1a()
-        func names(_ set: Set<String>?) {
-            guard let set else { return hash.byte(0) }
+        func names(_ names: (some Collection<String>)?) {
+            guard let names else { return hash.byte(0) }
             hash.byte(1)
-            for name in set.sorted() { hash.string(name) }
+            for name in names.sorted() { hash.string(name) }
         }
         names(patternTypes)
-        for value in [rsMin, volMin, rsiRange.lowerBound, rsiRange.upperBound, confidenceMin] { hash.word(value.bitPattern) }
-        names(tiers.map { Set($0.map(\.name)) })
+        hash.word(rsMin.bitPattern)
+        hash.word(volMin.bitPattern)
+        hash.word(rsiRange.lowerBound.bitPattern)
+        hash.word(rsiRange.upperBound.bitPattern)
+        hash.word(confidenceMin.bitPattern)
+        names(tiers?.map(\.name))
         names(symbols)
         names(sectors)
         names(universe.map { [$0] })
