@@ -69,7 +69,8 @@ extension PatternSnapshot {
     /// Below this many survivors left in a chunk, a tightened cut is applied slot by slot rather than in a pass.
     static let retainAtLeast = 64
 
-    /// Runs a scan at `now`: filters, total, the requested page in order, and the cursor of the next page.
+    /// Runs a scan at `now`: filters, total, the requested page in order, the cursor of the next page, and how long this
+    /// answer holds (see ``ScanPage/validUntil``).
     public func scan(_ query: ScanQuery, now: EpochMillis) -> ScanPage {
         let offset = query.cursor == nil ? (query.page - 1) * query.perPage : 0
         let keep = offset + query.perPage
@@ -96,7 +97,8 @@ extension PatternSnapshot {
         defer { keepSymbols?.deallocate() }
 
         for (chunkIndex, chunk) in chunks.enumerated() {
-            let (matches, selected) = plan.evaluate(chunk, now: now, prune: prune, into: selection)
+            let (matches, selected, changes) = plan.evaluate(chunk, now: now, prune: prune, into: selection)
+            page.validUntil = min(page.validUntil, changes)
             var survivors = selected
             total += matches
             if after != nil { afterCursor += matches - survivors }  // pruned: below the threshold, so after the cursor

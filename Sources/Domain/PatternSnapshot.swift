@@ -7,6 +7,10 @@ public struct ScanPage: Sendable {
     public var perPage: Int
     /// Present when a further page exists.
     public var nextCursor: ScanCursor?
+    /// The same query on the same snapshot gives this very page at any `now` before this instant: no match expires
+    /// sooner (it is the earliest expiry among the matches, or an earlier bound). Time alters a scan only through
+    /// expiry, so an answer can be reused until then.
+    public var validUntil: EpochMillis = .max
 
     public var pages: Int { total == 0 ? 0 : (total + perPage - 1) / perPage }
 }

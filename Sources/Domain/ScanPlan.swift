@@ -2,7 +2,7 @@
 /// thresholds for numeric ones, ordered so the most selective filter (by estimate) runs first. Nil when the query can
 /// match nothing (a filter names only values the snapshot has never seen).
 ///
-/// Per chunk, ``evaluate(_:now:into:)`` picks one of two ways in:
+/// Per chunk, ``evaluate(_:now:prune:into:)`` picks one of two ways in:
 /// - **postings**: the first filter names a few symbols, types or tiers and the chunk is full, so its
 ///   ``ChunkPostings`` list exactly the candidate slots;
 /// - **dense**: byte masks over the whole chunk, one branch-free (vectorisable) pass per filter while the estimated
@@ -183,17 +183,19 @@ final class ScanPlan {
 
     /// Finds the slots of `chunk` that are alive, unexpired at `now` and pass every filter: `matches` counts them all;
     /// `selection` receives the first `selected` of them, in no particular order: all of them, or, when `prune` is given
-    /// and the chunk was evaluated densely, only those `prune` does not rule out.
+    /// and the chunk was evaluated densely, only those `prune` does not rule out. `changes` is a time before which the
+    /// chunk's answer stays the same: the earliest expiry after `now` among the matches, or the chunk's earliest expiry
+    /// (a lower bound of theirs) when no slot of the chunk has expired yet.
     func evaluate(
         _ chunk: PatternChunk, now: EpochMillis, prune: Prune?, into selection: UnsafeMutablePointer<UInt16>
-    ) -> (matches: Int, selected: Int) {
+    ) -> (matches: Int, selected: Int, changes: EpochMillis) {
         var remaining = steps[...]  // a slice of an unsafe buffer: no reference counting
         if let first = remaining.first, let (postings, ids) = Self.postings(for: first, in: chunk) {
             remaining.removeFirst()
             return Self.finish(chunk, now: now, remaining, selection, postings.select(ids, alive: chunk.alive, into: selection))
         }
         let dense = Self.dense(chunk, now: now, &remaining, prune: prune, into: selection)
-        guard let count = dense.count else { return (dense.matches, dense.selected) }
+        guard let count = dense.count else { return (dense.matches, dense.selected, dense.changes) }
         return Self.finish(chunk, now: now, remaining, selection, count)
     }
 
@@ -202,17 +204,23 @@ final class ScanPlan {
     static func finish(
         _ chunk: PatternChunk, now: EpochMillis, _ remaining: Slice<UnsafeMutableBufferPointer<Weighted>>,
         _ selection: UnsafeMutablePointer<UInt16>, _ start: Int
-    ) -> (matches: Int, selected: Int) {
+    ) -> (matches: Int, selected: Int, changes: EpochMillis) {
         var count = start
         for (_, step) in remaining {
-            guard count > 0 else { return (0, 0) }
+            guard count > 0 else { return (0, 0, .max) }
             count = filter(selection, count, step, chunk)
         }
-        if count > 0 && chunk.minExpires <= now {
-            let expires = chunk.expires
-            count = compact(selection, count) { expires[$0] > now ? 1 : 0 }
+        guard count > 0 else { return (0, 0, .max) }
+        guard chunk.minExpires <= now else { return (count, count, chunk.minExpires) }
+        let expires = chunk.expires
+        var changes = EpochMillis.max
+        count = compact(selection, count) { slot in
+            let expiry = expires[slot]
+            guard expiry > now else { return 0 }
+            changes = min(changes, expiry)
+            return 1
         }
-        return (count, count)
+        return (count, count, changes)
     }
 
     /// The chunk's postings for `first` when it is a selective symbol, type or tier filter and the chunk has them.
@@ -230,12 +238,13 @@ final class ScanPlan {
 
     /// Masks the whole chunk with the leading filters while many slots are estimated to survive (at least the first
     /// filter), consuming the filters it applied. When that was every filter, it also applies expiry and `prune`
-    /// densely and returns the final counts (`count` nil); otherwise it compacts the mask into `selection` and returns
-    /// its size as `count` for ``finish(_:now:_:_:_:)``.
+    /// densely and returns the final counts (`count` nil) with `changes` as ``evaluate(_:now:prune:into:)`` gives it;
+    /// otherwise it compacts the mask into `selection` and returns its size as `count` for
+    /// ``finish(_:now:_:_:_:)``.
     static func dense(
         _ chunk: PatternChunk, now: EpochMillis, _ remaining: inout Slice<UnsafeMutableBufferPointer<Weighted>>, prune: Prune?,
         into selection: UnsafeMutablePointer<UInt16>
-    ) -> (count: Int?, matches: Int, selected: Int) {
+    ) -> (count: Int?, matches: Int, selected: Int, changes: EpochMillis) {
         let n = chunk.used
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * chunk.capacity) { buffer in
             let mask = buffer.baseAddress!
@@ -252,19 +261,27 @@ final class ScanPlan {
                 surviving *= fraction
                 remaining.removeFirst()
             }
-            guard remaining.isEmpty else { return (compactMask(mask, n, into: selection), 0, 0) }
+            guard remaining.isEmpty else { return (compactMask(mask, n, into: selection), 0, 0, 0) }
+            var changes = chunk.minExpires
             if chunk.minExpires <= now {
+                // Expiry and the earliest expiry after `now` among the matches, in one branch-free pass.
                 let expires = chunk.expires
-                for i in 0..<n { mask[i] &= expires[i] > now ? 1 : 0 }
+                changes = .max
+                for i in 0..<n {
+                    let expiry = expires[i]
+                    let kept = mask[i] & (expiry > now ? 1 : 0)
+                    mask[i] = kept
+                    changes = min(changes, kept != 0 ? expiry : .max)
+                }
             }
             guard let prune else {
                 let count = compactMask(mask, n, into: selection)
-                return (nil, count, count)
+                return (nil, count, count, changes)
             }
             var matches = 0  // counted before pruning: pruned slots still match
             for i in 0..<n { matches &+= Int(mask[i]) }
             if matches > 0 { prune.apply(to: mask, n, chunk) }
-            return (nil, matches, compactMask(mask, n, into: selection))
+            return (nil, matches, compactMask(mask, n, into: selection), changes)
         }
     }
 

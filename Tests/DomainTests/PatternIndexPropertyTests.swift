@@ -100,6 +100,39 @@ import Testing
         }
     }
 
+    /// `validUntil` licenses reusing a page (the HTTP scan cache does): it must never pass the expiry of a match, since
+    /// that is when the answer changes, and it should be that very expiry whenever the chunks had to check expiry.
+    @Test(arguments: [64, 1_000, PatternIndex.defaultChunkCapacity])
+    func `a scan holds until the first of its matches expires, and says when that is`(chunkCapacity: Int) {
+        var random = SplitMix64(seed: 31)
+        var index = PatternIndex(chunkCapacity: chunkCapacity)
+        var model: [PatternKey: Pattern] = [:]
+        for _ in 0..<4_000 {
+            let p = Self.randomPattern(&random)
+            index.upsert(p)
+            model[p.key] = p
+        }
+        let snapshot = index.snapshot()  // nothing swept: expired patterns stay in their chunks
+        var exact = 0
+        var checked = 0
+        for _ in 0..<300 {
+            var query = Self.randomQuery(&random)
+            query.cursor = nil
+            // From before the first expiry (every chunk's bound still ahead) to well into the expiries.
+            let now = Self.now + EpochMillis.random(in: -3_600_000...7_200_000, using: &random)
+            let page = snapshot.scan(query, now: now)
+            let firstExpiry = model.values.filter { query.matches($0, now: now) }.map(\.expiresAt).min() ?? .max
+            #expect(page.validUntil > now, "\(query)")
+            #expect(page.validUntil <= firstExpiry, "valid past a match's expiry for \(query)")
+            if page.validUntil == firstExpiry { exact += 1 }
+            checked += 1
+            guard page.validUntil != .max else { continue }
+            let later = snapshot.scan(query, now: page.validUntil - 1)
+            #expect(later.total == page.total && later.patterns == page.patterns && later.nextCursor == page.nextCursor)
+        }
+        #expect(exact * 2 > checked, "the bound is exact in most scans (\(exact) of \(checked)), not merely safe")
+    }
+
     @Test func `a snapshot never changes after it is taken`() {
         var random = SplitMix64(seed: 9)
         var index = PatternIndex(chunkCapacity: 256)
