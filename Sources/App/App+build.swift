@@ -190,6 +190,7 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     addAPIErrorHandling(to: router)
     var settings = PatternController<Store, Clock>.Settings()
     settings.sourceName = dependencies.source.name
+    settings.scanCacheCapacity = dependencies.configuration.scanCacheCapacity
     settings.ingestionStatus = dependencies.ingestionStatus
     let hub = dependencies.hub
     settings.realtimeStatus = { hub.status() }

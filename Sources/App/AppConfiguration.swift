@@ -11,6 +11,8 @@ import WebSocket
 /// - Configuration keys (flag `--http-port`, environment `HTTP_PORT`, …):
 ///   - `http.host` (string, default `127.0.0.1`): address to bind.
 ///   - `http.port` (int, default `8080`): port to bind; 0 picks a free one.
+///   - `http.scan-cache` (int, default `1024`): scan answers kept for reuse while exact (same query, same index version,
+///     before the first of its matches expires); `0` turns the cache off.
 ///   - `demo.enabled` (bool, default `true`): run the demo producer.
 ///   - `demo.mode` (`bars` or `synthetic`, default `bars`): `bars` runs the detectors over the bundled demo bars and
 ///     replays their last days as a live feed; `synthetic` generates events of every producer shape.
@@ -56,6 +58,7 @@ struct AppConfiguration: Sendable, Equatable {
     var demoMode = DemoMode.bars
     var demoBarSeconds = 10.0
     var indexChunkCapacity = PatternIndex.defaultChunkCapacity
+    var scanCacheCapacity = 1_024
     var demoLifetimeBars = 20
     var demoReplayBars = 120
     var demoRate = 20.0
@@ -133,6 +136,8 @@ struct AppConfiguration: Sendable, Equatable {
         host = reader.string(forKey: "http.host", default: host)
         port = reader.int(forKey: "http.port", default: port)
         guard (0...65_535).contains(port) else { throw Invalid.value(key: "http.port", rule: "0...65535") }
+        scanCacheCapacity = reader.int(forKey: "http.scan-cache", default: scanCacheCapacity)
+        guard scanCacheCapacity >= 0 else { throw Invalid.value(key: "http.scan-cache", rule: ">= 0 answers") }
         demoEnabled = reader.bool(forKey: "demo.enabled", default: demoEnabled)
         let mode = reader.string(forKey: "demo.mode", default: demoMode.rawValue)
         guard let parsedMode = DemoMode(rawValue: mode.lowercased()) else { throw Invalid.value(key: "demo.mode", rule: "bars or synthetic") }

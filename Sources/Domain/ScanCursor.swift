@@ -1,6 +1,6 @@
 /// An opaque keyset position in a scan's order: the sort value and identity of the last entry of a page. The next page
 /// starts strictly after it, so inserts and removals elsewhere never shift or repeat entries while a client pages.
-public struct ScanCursor: Sendable, Equatable {
+public struct ScanCursor: Sendable, Hashable {
     public var fingerprint: UInt64
     /// The page number the cursor leads to.
     public var page: Int

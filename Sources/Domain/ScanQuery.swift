@@ -13,7 +13,7 @@ public enum SortOrder: String, Sendable, CaseIterable {
 
 /// A validated scan: every filter of http-api.md §Patterns, sorting and pagination. Build one with
 /// ``ScanQuery/parse(_:catalog:universes:)`` from request parameters, or directly in code.
-public struct ScanQuery: Sendable, Equatable {
+public struct ScanQuery: Sendable, Hashable {
     /// Canonical pattern types; nil = all.
     public var patternTypes: Set<String>?
     public var rsMin: Double = 0
@@ -86,6 +86,16 @@ public struct ScanQuery: Sendable, Equatable {
         if a.symbol != b.symbol { return a.symbol < b.symbol }
         if a.patternType != b.patternType { return a.patternType < b.patternType }
         return a.tier < b.tier
+    }
+
+    /// Hashes the fingerprint and the paging; a universe's members by their number only (equality still compares them),
+    /// so that keying a cache by a query stays cheap with a 500-symbol universe.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(fingerprint)
+        hasher.combine(page)
+        hasher.combine(perPage)
+        hasher.combine(cursor)
+        hasher.combine(universeSymbols?.count)
     }
 
     /// A stable description of the filters and sort (not the page), used to bind cursors to their query.

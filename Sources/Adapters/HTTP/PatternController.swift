@@ -15,6 +15,8 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         public var realtimeStatus: (@Sendable () -> RealtimeStatus)?
         /// Resolves `preset=` and `universe=<watchlist id>`; nil when there is no user data store.
         public var personalizer: ScanPersonalizer?
+        /// Scan answers kept for reuse while exact (see ``ScanResultCache``); 0 turns the cache off.
+        public var scanCacheCapacity = 1_024
         public init() {}
     }
 
@@ -23,12 +25,14 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
     let catalog: Catalog
     let settings: Settings
     let fragments = PatternFragmentCache()
+    let answers: ScanResultCache
 
     public init(store: Store, clock: Clock, catalog: Catalog, settings: Settings = Settings()) {
         self.store = store
         self.clock = clock
         self.catalog = catalog
         self.settings = settings
+        answers = ScanResultCache(capacity: settings.scanCacheCapacity)
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -59,15 +63,23 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         }
         let now = clock.now()
         let snapshot = store.snapshot()
-        let page = snapshot.scan(query, now: now)
-        let nextCursor = page.nextCursor?.encoded
+        let answer: ScanResultCache.Entry
+        if let kept = answers.answer(query, version: snapshot.version, now: now) {
+            answer = kept
+        } else {
+            let page = snapshot.scan(query, now: now)
+            answer = ScanResultCache.Entry(page: page, fragments: fragments.fragments(for: page.patterns), nextCursor: page.nextCursor?.encoded)
+            answers.keep(answer, for: query, version: snapshot.version)
+        }
+        let page = answer.page
+        let nextCursor = answer.nextCursor
         let nextURL = nextCursor.map { cursor in
             let kept = parameters.filter { $0.name != "cursor" && $0.name != "page" }
             let pairs = kept.map { "\(QueryString.encode($0.name))=\(QueryString.encode($0.value))" } + ["cursor=\(cursor)"]
             return "/api/patterns/scan?" + pairs.joined(separator: "&")
         }
         let body = ScanResponse(
-            patterns: fragments.fragments(for: page.patterns), now: now, page: page.page, perPage: page.perPage,
+            patterns: answer.fragments, now: now, page: page.page, perPage: page.perPage,
             total: page.total, pages: page.pages, nextCursor: nextCursor, nextURL: nextURL, appliedFilters: AppliedFilters(query),
             responseTimeMs: milliseconds(ContinuousClock.now - started), indexVersion: snapshot.version)
         var writer = JSONWriter(capacity: 1024 + 1024 * page.patterns.count)
@@ -112,6 +124,7 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
         let statistics = store.statistics()
         let ingestion = settings.ingestionStatus()
         let source = ingestion.source
+        let answered = answers.figures
         let body = StatsResponse(
             stats: .init(
                 cachedPatterns: snapshot.count, eventsProcessed: statistics.received, eventsApplied: statistics.applied,
@@ -121,7 +134,9 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
                 eventsIgnored: OrderedMap(statistics.ignored), inserted: statistics.inserted, updated: statistics.updated,
                 expiredByEvent: statistics.expiredByEvent, expiredByTime: statistics.expiredByTime,
                 lastEventTime: statistics.lastEventAt.map(Timestamp.iso8601), perChannel: OrderedMap(statistics.receivedPerChannel),
-                cacheHitRatio: 1.0, indexVersion: snapshot.version, source: settings.sourceName, stale: !source.connected,
+                cacheHitRatio: answered.hitRatio,
+                scanCache: .init(capacity: answers.capacity, entries: answered.entries, hits: answered.hits, misses: answered.misses),
+                indexVersion: snapshot.version, source: settings.sourceName, stale: !source.connected,
                 transport: .init(
                     connected: source.connected, problem: source.problem, counters: OrderedMap(source.counters.map { ($0.name, $0.value) }),
                     streamLag: source.streamLag, streamPending: source.streamPending, warmStartLoaded: ingestion.warmStartLoaded,

@@ -15,7 +15,9 @@ struct StatsResponse: Encodable, Sendable {
         var expiredByTime: Int
         var lastEventTime: String?
         var perChannel: OrderedMap<Int>
+        /// The scan answer cache's hits over look-ups (TickStock's field; 0 before the first scan).
         var cacheHitRatio: Double
+        var scanCache: ScanCache
         var indexVersion: UInt64
         var source: String
         var stale: Bool
@@ -28,7 +30,7 @@ struct StatsResponse: Encodable, Sendable {
             case cachedPatterns = "cached_patterns", eventsProcessed = "events_processed", eventsApplied = "events_applied"
             case eventsRejected = "events_rejected", rejectsByReason = "rejects_by_reason", eventsIgnored = "events_ignored"
             case expiredByEvent = "expired_by_event", expiredByTime = "expired_by_time", lastEventTime = "last_event_time"
-            case perChannel = "per_channel", cacheHitRatio = "cache_hit_ratio", indexVersion = "index_version"
+            case perChannel = "per_channel", cacheHitRatio = "cache_hit_ratio", scanCache = "scan_cache", indexVersion = "index_version"
             case transport, producer, websocket
         }
 
@@ -47,6 +49,7 @@ struct StatsResponse: Encodable, Sendable {
             try c.encode(lastEventTime, forKey: .lastEventTime)
             try c.encode(perChannel, forKey: .perChannel)
             try c.encode(cacheHitRatio, forKey: .cacheHitRatio)
+            try c.encode(scanCache, forKey: .scanCache)
             try c.encode(indexVersion, forKey: .indexVersion)
             try c.encode(source, forKey: .source)
             try c.encode(stale, forKey: .stale)
@@ -54,6 +57,14 @@ struct StatsResponse: Encodable, Sendable {
             try c.encode(producer, forKey: .producer)
             try c.encodeIfPresent(websocket, forKey: .websocket)
         }
+    }
+
+    /// The scan answer cache (``ScanResultCache``): answers held, and look-ups it answered or not since start.
+    struct ScanCache: Encodable, Sendable {
+        var capacity: Int
+        var entries: Int
+        var hits: Int
+        var misses: Int
     }
 
     /// The event source's connection and counters (`stale` is true while it is disconnected).
