@@ -13,8 +13,10 @@ Scenarios (each run in the same invocation, so ratios share the box's conditions
     python3 scripts/bench_ws.py [--scenarios latency,stall,fanout,idle,resume] [--seconds 20] [--runs 1]
 """
 import argparse
+import collections
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import random
@@ -163,7 +165,7 @@ def collect(workers, stop, results):
 # ------------------------------------------------------------------------------------------------------- publisher
 
 def publish(server, rate, seconds, counter_base):
-    """XADDs `rate` events/s for `seconds`, in 10 ms ticks; returns the symbols published, in order."""
+    """XADDs `rate` events/s for `seconds`, in 10 ms ticks; returns (symbol, pattern id) of each event, in order."""
     r = server.client()
     published = []
     start = time.time()
@@ -181,7 +183,7 @@ def publish(server, rate, seconds, counter_base):
                      "timestamp": detected, "expires_at": detected + 86_400, "tier": "daily",
                      "indicators": {"pub_ts": time.time(), "relative_volume": 2.0}}
             pipe.xadd(STREAM, {"data": json.dumps(event)})
-            published.append(symbol)
+            published.append((symbol, f"{symbol}:Doji:daily:{math.floor(detected * 1000 + 0.5)}"))
             n += 1
             owed -= 1
         pipe.execute()
@@ -197,17 +199,29 @@ def service_for(server, *extra):
 
 
 def losses(states, published):
-    expected = {g: 0 for g in range(GROUPS)}
-    for symbol in published:
-        expected[int(symbol[1])] += 1
+    """Lost and duplicated deliveries over the clients that kept reading; the first few offenders go to stderr."""
+    expected = {g: set() for g in range(GROUPS)}
+    for symbol, pattern_id in published:
+        expected[int(symbol[1])].add(pattern_id)
+    everything = set().union(*expected.values())
     lost = dup = 0
+    examples = []
     for s in states:
         if s["stall"]:
             continue
-        want = len(published) if s["group"] is None else expected[s["group"]]
-        unique = len(set(s["ids"]))
-        dup += len(s["ids"]) - unique
-        lost += max(0, want - unique)
+        want = everything if s["group"] is None else expected[s["group"]]
+        ids = s["ids"]
+        unique = set(ids)
+        dup += len(ids) - len(unique)
+        missing = want - unique
+        lost += len(missing)
+        if (missing or len(ids) != len(unique)) and len(examples) < 3:
+            counts = collections.Counter(ids)
+            examples.append({"group": s["group"], "missing": sorted(missing)[:5],
+                             "duplicated": [i for i, c in counts.items() if c > 1][:5],
+                             "unexpected": sorted(unique - want)[:5]})
+    for example in examples:
+        print("delivery mismatch:", json.dumps(example), file=sys.stderr)
     return lost, dup
 
 
