@@ -54,6 +54,18 @@ import Testing
         return query
     }
 
+    /// An index of `count` random patterns, and the same patterns by identity.
+    static func filled(_ count: Int, chunkCapacity: Int, _ random: inout SplitMix64) -> (PatternIndex, [PatternKey: Pattern]) {
+        var index = PatternIndex(chunkCapacity: chunkCapacity)
+        var model: [PatternKey: Pattern] = [:]
+        for _ in 0..<count {
+            let p = randomPattern(&random)
+            index.upsert(p)
+            model[p.key] = p
+        }
+        return (index, model)
+    }
+
     static func reference(_ patterns: [PatternKey: Pattern], _ query: ScanQuery, now: EpochMillis) -> [Pattern] {
         patterns.values.filter { query.matches($0, now: now) }.sorted { query.orders($0, before: $1) }
     }
@@ -105,13 +117,8 @@ import Testing
     @Test(arguments: [64, 1_000, PatternIndex.defaultChunkCapacity])
     func `a scan holds until the first of its matches expires, and says when that is`(chunkCapacity: Int) {
         var random = SplitMix64(seed: 31)
-        var index = PatternIndex(chunkCapacity: chunkCapacity)
-        var model: [PatternKey: Pattern] = [:]
-        for _ in 0..<4_000 {
-            let p = Self.randomPattern(&random)
-            index.upsert(p)
-            model[p.key] = p
-        }
+        let (filled, model) = Self.filled(4_000, chunkCapacity: chunkCapacity, &random)
+        var index = filled
         let snapshot = index.snapshot()  // nothing swept: expired patterns stay in their chunks
         var exact = 0
         var checked = 0
@@ -166,13 +173,8 @@ import Testing
     @Test(arguments: SortKey.allCases, [100, PatternIndex.defaultChunkCapacity])
     func `paging with the cursor visits every match exactly once while new events arrive`(sortBy: SortKey, chunkCapacity: Int) {
         var random = SplitMix64(seed: 21)
-        var index = PatternIndex(chunkCapacity: chunkCapacity)
-        var original: [PatternKey: Pattern] = [:]
-        for _ in 0..<2_000 {
-            let p = Self.randomPattern(&random)
-            index.upsert(p)
-            original[p.key] = p
-        }
+        let (filled, original) = Self.filled(2_000, chunkCapacity: chunkCapacity, &random)
+        var index = filled
         var query = ScanQuery()
         query.confidenceMin = 0.3
         query.sortBy = sortBy
