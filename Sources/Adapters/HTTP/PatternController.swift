@@ -135,7 +135,7 @@ public struct PatternController<Store: PatternStore, Clock: WallClock>: Sendable
                 expiredByEvent: statistics.expiredByEvent, expiredByTime: statistics.expiredByTime,
                 lastEventTime: statistics.lastEventAt.map(Timestamp.iso8601), perChannel: OrderedMap(statistics.receivedPerChannel),
                 cacheHitRatio: answered.hitRatio,
-                scanCache: .init(capacity: answers.capacity, entries: answered.entries, hits: answered.hits, misses: answered.misses),
+                scanCache: answered,
                 indexVersion: snapshot.version, source: settings.sourceName, stale: !source.connected,
                 transport: .init(
                     connected: source.connected, problem: source.problem, counters: OrderedMap(source.counters.map { ($0.name, $0.value) }),

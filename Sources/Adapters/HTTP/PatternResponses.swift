@@ -17,7 +17,7 @@ struct StatsResponse: Encodable, Sendable {
         var perChannel: OrderedMap<Int>
         /// The scan answer cache's hits over look-ups (TickStock's field; 0 before the first scan).
         var cacheHitRatio: Double
-        var scanCache: ScanCache
+        var scanCache: ScanResultCache.Figures
         var indexVersion: UInt64
         var source: String
         var stale: Bool
@@ -57,14 +57,6 @@ struct StatsResponse: Encodable, Sendable {
             try c.encode(producer, forKey: .producer)
             try c.encodeIfPresent(websocket, forKey: .websocket)
         }
-    }
-
-    /// The scan answer cache (``ScanResultCache``): answers held, and look-ups it answered or not since start.
-    struct ScanCache: Encodable, Sendable {
-        var capacity: Int
-        var entries: Int
-        var hits: Int
-        var misses: Int
     }
 
     /// The event source's connection and counters (`stale` is true while it is disconnected).

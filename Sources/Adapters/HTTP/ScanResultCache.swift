@@ -16,11 +16,12 @@ final class ScanResultCache: Sendable {
         var nextCursor: String?
     }
 
-    /// What the cache holds and how often it answered, since start.
-    struct Figures: Sendable, Equatable {
-        var entries = 0
-        var hits = 0
-        var misses = 0
+    /// Its size, what it holds and how often it answered since start: `stats.scan_cache`.
+    struct Figures: Encodable, Sendable, Equatable {
+        var capacity: Int
+        var entries: Int
+        var hits: Int
+        var misses: Int
 
         /// Hits over look-ups; 0 before the first.
         var hitRatio: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
@@ -37,12 +38,14 @@ final class ScanResultCache: Sendable {
     let capacity: Int
 
     /// `capacity` 0 turns the cache off.
-    init(capacity: Int = 1_024) {
+    init(capacity: Int) {
         precondition(capacity >= 0, "the scan cache capacity cannot be negative")
         self.capacity = capacity
     }
 
-    var figures: Figures { state.withLock { Figures(entries: $0.entries.count, hits: $0.hits, misses: $0.misses) } }
+    var figures: Figures {
+        state.withLock { Figures(capacity: capacity, entries: $0.entries.count, hits: $0.hits, misses: $0.misses) }
+    }
 
     /// The answer to `query` on snapshot `version` at `now`, when one is held and still exact.
     func answer(_ query: ScanQuery, version: UInt64, now: EpochMillis) -> Entry? {
