@@ -32,13 +32,19 @@ struct ThePostgresAdapter {
             let list = try await repository.createWatchlist(
                 WatchlistChange(name: "A", symbols: ["AAPL"], filters: .null), for: user, at: 1_000)
             @Sendable func name() async throws -> String? { try await repository.watchlist(list.id, of: user)?.name }
+            /// Plain SQL through the pool, as an operator would run it.
+            func execute(_ query: PostgresQuery) async throws {
+                let waiting = reportHang("SQL to answer: \(query.sql)")
+                defer { waiting.cancel() }
+                _ = try await database.client.query(query).collect()
+            }
             try await eventually("the watchlist is served from memory") {
                 let hits = cache.counters.hits
                 return try await name() == "A" && cache.counters.hits == hits + 1
             }
 
             // Plain SQL, as an operator in psql would: the trigger announces it.
-            _ = try await database.client.query("UPDATE user_watchlists SET name = 'B' WHERE id = \(list.id)").collect()
+            try await execute("UPDATE user_watchlists SET name = 'B' WHERE id = \(list.id)")
             try await eventually("the cache drops the row changed in SQL") { try await name() == "B" }
 
             // Another instance with its own cache and listener.
@@ -67,11 +73,9 @@ struct ThePostgresAdapter {
                 let hits = cache.counters.hits
                 return try await repository.watchlist(kept.id, of: user)?.name == "D" && cache.counters.hits == hits + 1
             }
-            _ = try await database.client.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \(database.listenerName)"
-            ).collect()
+            try await execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \(database.listenerName)")
             try await eventually("the cache notices its listener is gone") { !cache.isListening }
-            _ = try await database.client.query("UPDATE user_watchlists SET name = 'E' WHERE id = \(kept.id)").collect()
+            try await execute("UPDATE user_watchlists SET name = 'E' WHERE id = \(kept.id)")
             #expect(try await repository.watchlist(kept.id, of: user)?.name == "E")
             try await eventually("the listener comes back") { cache.isListening }
             #expect(try await repository.watchlist(kept.id, of: user)?.name == "E")
@@ -158,6 +162,8 @@ enum PostgresTestServer {
         let database = Postgres.PostgresDatabase(
             endpoint: try PostgresEndpoint(url: url!), timeout: .seconds(10), cachedUsers: cachedUsers,
             listenerRetry: listenerRetry, logger: logger)
+        var stopping: Task<Void, Never>?
+        defer { stopping?.cancel() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await database.run() }
             do {
@@ -165,11 +171,22 @@ enum PostgresTestServer {
                 if cachedUsers > 0 { try await eventually("the change listener listens") { database.userDataCache.isListening } }
                 try await body(database)
             } catch {
+                stopping = reportHang("PostgresDatabase.run() to return after cancellation (the body threw \(error))")
                 group.cancelAll()
                 throw error
             }
+            stopping = reportHang("PostgresDatabase.run() to return after cancellation")
             group.cancelAll()
         }
+    }
+}
+
+/// Prints `what` if it is still awaited after `limit` (unless cancelled first). A hang in the parallel suite then names
+/// its step in the log, where the suite's time limit alone only names the test (it hung once in 4 CI runs, at 614d730).
+func reportHang(_ what: String, after limit: Duration = .seconds(20)) -> Task<Void, Never> {
+    Task {
+        guard (try? await Task.sleep(for: limit)) != nil else { return }
+        print("⚠ still waiting after \(limit) for \(what)")
     }
 }
 
@@ -177,6 +194,8 @@ enum PostgresTestServer {
 func eventually(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(5)
     while ContinuousClock.now < deadline {
+        let check = reportHang("one check of \"\(what)\" to answer")
+        defer { check.cancel() }
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(20))
     }
