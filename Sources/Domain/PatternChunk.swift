@@ -156,16 +156,34 @@ final class PatternChunk: @unchecked Sendable {
 
     // Quantisers: q(x) = floor(x · scale), clamped to 0...65_535; monotonic non-decreasing, so q(x) > q(t) implies
     // x > t and q(x) < q(t) implies x < t. The scales are powers of two, so x · scale is exact: when t · scale is an
-    // integer below the clamp (every threshold of the form k / scale, such as 0.5, 1.0 or 70), q(x) >= q(t) exactly
+    // integer below the clamp (every threshold of the form k / scale, such as 0.5 or 1.0), q(x) >= q(t) exactly
     // when x >= t, and a scan never reads the exact column for it.
     static let confidenceScale = 32_768.0
     static let ratioScale = 4_096.0
-    static let rsiScale = 512.0
     @inline(__always) static func quantizeConfidence(_ value: Double) -> UInt16 { clampQ(value * confidenceScale) }
     @inline(__always) static func quantizeRatio(_ value: Double) -> UInt16 { clampQ(value * ratioScale) }
-    @inline(__always) static func quantizeRSI(_ value: Double) -> UInt16 { clampQ(value * rsiScale) }
     @inline(__always) static func clampQ(_ scaled: Double) -> UInt16 {
         scaled <= 0 ? 0 : scaled >= 65_535 ? 65_535 : UInt16(scaled.rounded(.down))
+    }
+
+    // RSI is filtered on both sides, and a bound such as 50 is met exactly by many values (an absent RSI counts as 50),
+    // so it gets a code that is exact at both ends. With s = x · rsiScale: code(x) = 2s + 1 when s is whole, else
+    // 2⌊s⌋ + 2; below 0 (and NaN) 0; from 32_767 on 65_535. It is monotonic, and for a bound t whose t · 256 is whole
+    // and in 0..<32_767 (0, 70, 33.5, …) code(x) >= code(t) exactly when x >= t and code(x) <= code(t) exactly when
+    // x <= t. Any other bound is decided on the code except where the codes are equal.
+    static let rsiScale = 256.0
+    @inline(__always) static func encodeRSI(_ value: Double) -> UInt16 {
+        let scaled = value * rsiScale
+        guard scaled >= 0 else { return 0 }  // NaN too
+        guard scaled < 32_767 else { return 65_535 }
+        let whole = scaled.rounded(.down)
+        return UInt16(whole) * 2 + (scaled == whole ? 1 : 2)
+    }
+
+    /// An RSI bound as a code, and whether comparing codes decides it on its own (see ``encodeRSI(_:)``).
+    static func rsiBound(_ value: Double) -> (q: UInt16, exact: Bool) {
+        let scaled = value * rsiScale
+        return (encodeRSI(value), scaled >= 0 && scaled < 32_767 && scaled == scaled.rounded(.down))
     }
 
     /// Milliseconds to whole seconds, rounded down and clamped to `UInt32`: monotonic non-decreasing.
@@ -192,7 +210,7 @@ final class PatternChunk: @unchecked Sendable {
         vol[slot] = p.effectiveRelativeVolume
         volQ[slot] = Self.quantizeRatio(vol[slot])
         rsi[slot] = p.effectiveRSI
-        rsiQ[slot] = Self.quantizeRSI(rsi[slot])
+        rsiQ[slot] = Self.encodeRSI(rsi[slot])
         detected[slot] = p.detectedAt
         detectedS[slot] = Self.quantizeDetected(p.detectedAt)
         expires[slot] = p.expiresAt

@@ -21,8 +21,9 @@ final class ScanPlan {
         case member(Column, table: UnsafePointer<UInt8>, ids: UnsafeBufferPointer<UInt32>)
         /// measure >= value; `q` is its quantised threshold, `exact` when the quantised comparison alone decides.
         case atLeast(Measure, q: UInt16, value: Double, exact: Bool)
-        /// RSI within `range`; slots whose quantised RSI equals `high` (or `low`, unless `lowExact`) need the exact value.
-        case rsi(low: UInt16, high: UInt16, range: ClosedRange<Double>, lowExact: Bool)
+        /// RSI within `range`, on the RSI code (`PatternChunk.encodeRSI`); slots whose code equals a bound that is not
+        /// exact need the exact value.
+        case rsi(low: UInt16, high: UInt16, range: ClosedRange<Double>, lowExact: Bool, highExact: Bool)
     }
 
     typealias Weighted = (fraction: Double, step: Step)
@@ -98,10 +99,11 @@ final class ScanPlan {
         if query.volMin > 0 { atLeast(.vol, query.volMin, scale: PatternChunk.ratioScale, fraction: 0.6) }
         if query.rsiRange != 0...100 {
             let range = query.rsiRange
-            let low = PatternChunk.lowerBound(range.lowerBound, scale: PatternChunk.rsiScale)
+            let low = PatternChunk.rsiBound(range.lowerBound)
+            let high = PatternChunk.rsiBound(range.upperBound)
             weighted.append(
                 ((range.upperBound - range.lowerBound) / 100,
-                 .rsi(low: low.q, high: PatternChunk.quantizeRSI(range.upperBound), range: range, lowExact: low.exact)))
+                 .rsi(low: low.q, high: high.q, range: range, lowExact: low.exact, highExact: high.exact)))
         }
         return weighted
     }
@@ -350,14 +352,23 @@ final class ScanPlan {
                 any |= tie
             }
             if any != 0 { forEachFlagged(ties, n) { if !(values[$0] >= value) { mask[$0] = 0 } } }
-        case .rsi(let low, let high, let range, let lowExact):
-            let quantized = chunk.rsiQ
+        case .rsi(let low, let high, let range, let lowExact, let highExact):
+            let codes = chunk.rsiQ
+            if lowExact && highExact {  // the usual case: whole bounds
+                for i in 0..<n {
+                    let c = codes[i]
+                    mask[i] &= (c >= low ? 1 : 0) & (c <= high ? 1 : 0)
+                }
+                return
+            }
             let values = chunk.rsi
-            let tieLow: UInt16 = lowExact ? high : low  // with an exact lower bound only the upper one can tie
+            // The bounds that can tie: both, or the inexact one twice.
+            let tieA = lowExact ? high : low
+            let tieB = highExact ? low : high
             var any: UInt8 = 0
             for i in 0..<n {
-                let c = quantized[i]
-                let tie: UInt8 = (c == tieLow ? 1 : 0) | (c == high ? 1 : 0)
+                let c = codes[i]
+                let tie: UInt8 = (c == tieA ? 1 : 0) | (c == tieB ? 1 : 0)
                 mask[i] &= (c >= low ? 1 : 0) & (c <= high ? 1 : 0)
                 ties[i] = mask[i] & tie
                 any |= tie
@@ -405,13 +416,14 @@ final class ScanPlan {
                 if c == q { return values[i] >= value ? 1 : 0 }  // rare: a tie with the threshold
                 return c > q ? 1 : 0
             }
-        case .rsi(let low, let high, let range, _):
-            let quantized = chunk.rsiQ
+        case .rsi(let low, let high, let range, let lowExact, let highExact):
+            let codes = chunk.rsiQ
+            if lowExact && highExact { return compact(sel, count) { (codes[$0] >= low ? 1 : 0) & (codes[$0] <= high ? 1 : 0) } }
             let exact = chunk.rsi
             return compact(sel, count) { i in
-                let c = quantized[i]
-                if c == low || c == high { return range.contains(exact[i]) ? 1 : 0 }  // rare: a tie with a bound
-                return (c > low ? 1 : 0) & (c < high ? 1 : 0)
+                let c = codes[i]
+                if (c == low && !lowExact) || (c == high && !highExact) { return range.contains(exact[i]) ? 1 : 0 }  // rare
+                return (c >= low ? 1 : 0) & (c <= high ? 1 : 0)
             }
         }
     }

@@ -9,6 +9,12 @@ import Testing
     static let now: EpochMillis = 1_725_456_789_000
     /// Values that land exactly on thresholds queries use, to exercise the quantised columns' ties.
     static let confidences = [0.5, 0.7, 0.8, 0.85, 0.9, 0.63, 0.6300000000000001, 1.0, 0.0]
+    /// RSI values on the bounds queries use and just past them (closer than 1/256), and at the edges of the RSI code
+    /// (below 0; 32_766 / 256 and 32_767 / 256 on).
+    static let rsis = [
+        0, 50, 70, 33.5, 0.33, 33.33, 50.001, 70.002, 33.501, 0.001, -0.001, -3, 100, 130,
+        127.9921875, 127.995, 127.99609375, 127.998046875, 128,
+    ]
 
     static func randomPattern(_ random: inout SplitMix64) -> Pattern {
         let symbol = symbols[Int.random(in: 0..<symbols.count, using: &random)]
@@ -22,7 +28,8 @@ import Testing
             symbol: symbol, patternType: types[Int.random(in: 0..<types.count, using: &random)],
             tier: Tier.allCases.randomElement(using: &random)!, confidence: confidence, detectedAt: detected,
             expiresAt: detected + EpochMillis.random(in: 10..<200, using: &random) * 60_000, price: maybe(1...500),
-            changePercent: maybe(-5...5), relativeStrength: maybe(0...4), relativeVolume: maybe(0...20), rsi: maybe(0...100),
+            changePercent: maybe(-5...5), relativeStrength: maybe(0...4), relativeVolume: maybe(0...20),
+            rsi: Int.random(in: 0..<8, using: &random) == 0 ? rsis.randomElement(using: &random)! : maybe(0...100),
             sector: sectors[symbol.hashValue & 3 == 0 ? 3 : Int(symbol.utf8.last! % 3)], source: "test")
     }
 
@@ -35,9 +42,10 @@ import Testing
             case 1: query.rsMin = [0.5, 1.0, 1.5, 2.0].randomElement(using: &random)!
             case 2: query.volMin = [1.0, 2.5, 8.0, 16.0, 19.99].randomElement(using: &random)!
             case 3:
-                // Whole bounds are exact in the quantised RSI column; fractional ones make slots tie with them.
-                let low = Double.random(in: 0...60, using: &random).rounded() + [0, 0.33, 0.5].randomElement(using: &random)!
-                query.rsiRange = low...min(100, low + Double.random(in: 0...50, using: &random).rounded())
+                // Bounds on a 1/256 step are exact in the RSI code; others (0.33, below 0, past 128) make slots tie.
+                let low = Double.random(in: 0...60, using: &random).rounded() + [0, 0, 0.33, 0.5, -4].randomElement(using: &random)!
+                let high = low + Double.random(in: 0...50, using: &random).rounded()
+                query.rsiRange = low...(Int.random(in: 0..<10, using: &random) == 0 ? [128, 127.9921875, 127.99609375, 150].randomElement(using: &random)! : min(100, high))
             case 4: query.confidenceMin = confidences.randomElement(using: &random)!
             case 5: query.tiers = [Tier.allCases.randomElement(using: &random)!]
             case 6: query.symbols = Set((0..<Int.random(in: 1...8, using: &random)).map { _ in symbols.randomElement(using: &random)! })
