@@ -185,7 +185,7 @@ final class ScanPlan {
 
     /// Finds the slots of `chunk` that are alive, unexpired at `now` and pass every filter: `matches` counts them all;
     /// `selection` receives the first `selected` of them, in no particular order: all of them, or, when `prune` is given
-    /// and the chunk was evaluated densely, only those `prune` does not rule out. `changes` is a time before which the
+    /// (and the chunk was evaluated densely or many matched), only those `prune` does not rule out. `changes` is a time before which the
     /// chunk's answer stays the same: the earliest expiry after `now` among the matches, or the chunk's earliest expiry
     /// (a lower bound of theirs) when no slot of the chunk has expired yet.
     func evaluate(
@@ -194,17 +194,19 @@ final class ScanPlan {
         var remaining = steps[...]  // a slice of an unsafe buffer: no reference counting
         if let first = remaining.first, let (postings, ids) = Self.postings(for: first, in: chunk) {
             remaining.removeFirst()
-            return Self.finish(chunk, now: now, remaining, selection, postings.select(ids, alive: chunk.alive, into: selection))
+            let count = postings.select(ids, alive: chunk.alive, into: selection)
+            return Self.finish(chunk, now: now, remaining, prune: prune, selection, count)
         }
         let dense = Self.dense(chunk, now: now, &remaining, prune: prune, into: selection)
         guard let count = dense.count else { return (dense.matches, dense.selected, dense.changes) }
-        return Self.finish(chunk, now: now, remaining, selection, count)
+        return Self.finish(chunk, now: now, remaining, prune: prune, selection, count)
     }
 
-    /// The filters not yet applied, then expiry, over the selected slots.
+    /// The filters not yet applied, then expiry, over the selected slots; then `prune`, when many are left, in one
+    /// branch-free pass (cheaper than the scan loop's test per slot).
     @inline(__always)
     static func finish(
-        _ chunk: PatternChunk, now: EpochMillis, _ remaining: Slice<UnsafeMutableBufferPointer<Weighted>>,
+        _ chunk: PatternChunk, now: EpochMillis, _ remaining: Slice<UnsafeMutableBufferPointer<Weighted>>, prune: Prune?,
         _ selection: UnsafeMutablePointer<UInt16>, _ start: Int
     ) -> (matches: Int, selected: Int, changes: EpochMillis) {
         var count = start
@@ -213,16 +215,19 @@ final class ScanPlan {
             count = filter(selection, count, step, chunk)
         }
         guard count > 0 else { return (0, 0, .max) }
-        guard chunk.minExpires <= now else { return (count, count, chunk.minExpires) }
-        let expires = chunk.expires
-        var changes = EpochMillis.max
-        count = compact(selection, count) { slot in
-            let expiry = expires[slot]
-            guard expiry > now else { return 0 }
-            changes = min(changes, expiry)
-            return 1
+        var changes = chunk.minExpires
+        if chunk.minExpires <= now {
+            let expires = chunk.expires
+            changes = .max
+            count = compact(selection, count) { slot in
+                let expiry = expires[slot]
+                guard expiry > now else { return 0 }
+                changes = min(changes, expiry)
+                return 1
+            }
         }
-        return (count, count, changes)
+        guard let prune, count >= PatternSnapshot.retainAtLeast else { return (count, count, changes) }
+        return (count, prune.retain(selection, count, in: chunk), changes)
     }
 
     /// The chunk's postings for `first` when it is a selective symbol, type or tier filter and the chunk has them.
