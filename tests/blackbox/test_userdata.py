@@ -80,3 +80,39 @@ def test_a_database_stopped_mid_run_answers_503_and_recovers_without_restart(pos
     assert all(p["confidence"] >= 0.6 for p in scan["patterns"])
     assert service.call("GET", "/health/ready")[1]["status"] == "ready"
     assert service.alive()
+
+
+def test_a_database_that_goes_silent_gets_503_within_the_timeout_and_recovers(postgres, service):
+    """Connections stay open but nothing answers (the server SIGSTOPped, like a partition that drops packets): every
+    user route still answers 503 within the 1 s timeout instead of waiting for ever, the cache stops answering for
+    the database once the change listener's ping goes unanswered, and everything comes back when the server does."""
+    alice, bob = token("alice", SECRET), token("bob", SECRET)
+    _, created = service.call("POST", "/api/users/watchlists", alice, {"name": "Kept", "symbols": ["AAPL"]}, expect=201)
+    service.call("GET", "/api/users/watchlists", alice)  # alice's rows now come from memory
+    postgres.freeze()
+    try:
+        # Bob's rows are not cached, so each call queries the silent server (and the abandoned queries pile up).
+        for _ in range(4):
+            started = time.monotonic()
+            status, answer = service.call("GET", "/api/users/watchlists", bob, expect=None)
+            assert status == 503 and answer["error"] == "database_unavailable", answer
+            assert time.monotonic() - started < 5
+        started = time.monotonic()
+        service.call("POST", "/api/users/watchlists", bob, {"name": "During silence"}, expect=503)
+        assert time.monotonic() - started < 5
+        # The listener pings every 5 s and allows 2 s: then alice's cached rows are no longer trusted.
+        wait_for(lambda: service.call("GET", "/api/users/watchlists", alice, expect=None)[0] == 503, timeout=20,
+                 what="the cache stops answering once the listener's ping goes unanswered")
+        _, scan = service.call("GET", "/api/patterns/scan?per_page=5")
+        assert scan["patterns"]
+        status, ready = service.call("GET", "/health/ready", expect=503)
+        assert ready["checks"]["database"]["status"] == "down"
+    finally:
+        postgres.thaw()
+    wait_for(lambda: service.call("GET", "/api/users/watchlists", bob, expect=None)[0] == 200, timeout=30,
+             what="user data back once the server answers again")
+    _, lists = service.call("GET", "/api/users/watchlists", alice)
+    assert [w["id"] for w in lists["watchlists"]] == [created["watchlist"]["id"]]
+    assert service.call("GET", "/api/users/watchlists", bob)[1]["watchlists"] == []
+    wait_for(lambda: service.call("GET", "/health/ready", expect=None)[0] == 200, timeout=30, what="ready again")
+    assert service.alive()

@@ -107,18 +107,3 @@ public final class PostgresDatabase: Service {
         }
     }
 }
-
-struct DeadlineExceeded: Error {}
-
-/// Runs `body`, cancelling it and throwing `DeadlineExceeded` when it takes longer than `limit`.
-func withDeadline<Result: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Result) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw DeadlineExceeded()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
