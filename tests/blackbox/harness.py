@@ -66,30 +66,7 @@ class RedisServer:
             self.proc.wait(timeout=20)
         self.proc = None
 
-    def freeze(self):
-        """SIGSTOPs the server and its backends with every connection left open: a database, or a network path, that
-        goes silent without closing anything (no FIN, no RST)."""
-        self._signal(signal.SIGSTOP)
-
-    def thaw(self):
-        self._signal(signal.SIGCONT)
-
-    def _signal(self, sig):
-        with open(os.path.join(self.dir, "data", "postmaster.pid")) as f:
-            postmaster = int(f.readline())
-        os.kill(postmaster, sig)  # first, so that no backend is forked while the others are signalled
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as f:
-                        parent = int(f.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                if parent == postmaster:
-                    os.kill(int(entry), sig)
-
     def close(self):
-        self.thaw()  # a frozen server would not stop
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
