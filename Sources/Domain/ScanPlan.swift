@@ -185,9 +185,9 @@ final class ScanPlan {
 
     /// Finds the slots of `chunk` that are alive, unexpired at `now` and pass every filter: `matches` counts them all;
     /// `selection` receives the first `selected` of them, in no particular order: all of them, or, when `prune` is given
-    /// (and the chunk was evaluated densely or many matched), only those `prune` does not rule out. `changes` is a time before which the
-    /// chunk's answer stays the same: the earliest expiry after `now` among the matches, or the chunk's earliest expiry
-    /// (a lower bound of theirs) when no slot of the chunk has expired yet.
+    /// (and the chunk was evaluated densely or many matched), only those `prune` does not rule out. `changes` is a time
+    /// before which the chunk's answer stays the same: the earliest expiry after `now` among the matches, or the chunk's
+    /// earliest expiry (a lower bound of theirs) when no slot of the chunk has expired yet.
     func evaluate(
         _ chunk: PatternChunk, now: EpochMillis, prune: Prune?, into selection: UnsafeMutablePointer<UInt16>
     ) -> (matches: Int, selected: Int, changes: EpochMillis) {
@@ -247,7 +247,7 @@ final class ScanPlan {
     /// filter), consuming the filters it applied. When that was every filter, it also applies expiry and `prune`
     /// densely and returns the final counts (`count` nil) with `changes` as ``evaluate(_:now:prune:into:)`` gives it;
     /// otherwise it compacts the mask into `selection` and returns its size as `count` for
-    /// ``finish(_:now:_:_:_:)``.
+    /// ``finish(_:now:_:prune:_:_:)``.
     static func dense(
         _ chunk: PatternChunk, now: EpochMillis, _ remaining: inout Slice<UnsafeMutableBufferPointer<Weighted>>, prune: Prune?,
         into selection: UnsafeMutablePointer<UInt16>

@@ -166,17 +166,13 @@ enum PostgresTestServer {
         defer { stopping?.cancel() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await database.run() }
-            do {
-                if migrate { try await PostgresMigrator(database: database).migrate(logger: logger) }
-                if cachedUsers > 0 { try await eventually("the change listener listens") { database.userDataCache.isListening } }
-                try await body(database)
-            } catch {
-                stopping = reportHang("PostgresDatabase.run() to return after cancellation (the body threw \(error))")
+            defer {  // whether the body returned or threw
+                stopping = reportHang("PostgresDatabase.run() to return after cancellation")
                 group.cancelAll()
-                throw error
             }
-            stopping = reportHang("PostgresDatabase.run() to return after cancellation")
-            group.cancelAll()
+            if migrate { try await PostgresMigrator(database: database).migrate(logger: logger) }
+            if cachedUsers > 0 { try await eventually("the change listener listens") { database.userDataCache.isListening } }
+            try await body(database)
         }
     }
 }
