@@ -1,6 +1,7 @@
 """User data against a real PostgreSQL and the real binary: seeding, tokens from `patterndesk token`, isolation between
 users, and a database that goes away mid-run and comes back without a restart."""
 import os
+import signal
 import subprocess
 import time
 
@@ -116,3 +117,24 @@ def test_a_database_that_goes_silent_gets_503_within_the_timeout_and_recovers(po
     assert service.call("GET", "/api/users/watchlists", bob)[1]["watchlists"] == []
     wait_for(lambda: service.call("GET", "/health/ready", expect=None)[0] == 200, timeout=30, what="ready again")
     assert service.alive()
+
+
+def test_shutdown_does_not_wait_for_a_silent_database(postgres, service):
+    """SIGTERM while PostgreSQL is SIGSTOPped with the pool's connections open: the service still exits, promptly and
+    cleanly, instead of waiting for a server that will never answer its goodbyes."""
+    alice = token("alice", SECRET)
+    service.call("GET", "/api/users/watchlists", alice)  # a pooled connection and the change listener are open
+    postgres.freeze()
+    try:
+        service.call("GET", "/api/users/watchlists", token("bob", SECRET), expect=503)  # one query left hanging
+        started = time.monotonic()
+        service.proc.send_signal(signal.SIGTERM)
+        try:
+            code = service.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            pytest.fail(f"still running 20 s after SIGTERM with the database silent; log tail:\n{service.logs()[-2000:]}")
+        assert code == 0, service.logs()[-2000:]
+        assert time.monotonic() - started < 10
+    finally:
+        postgres.thaw()
