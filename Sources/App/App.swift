@@ -43,6 +43,13 @@ struct PatternDesk {
             try IndexBenchmark(reader: reader).run()
         case "bench-apply":
             try ApplyBenchmark(reader: reader).run()
+        case "bench-ws-clients":
+            do {
+                try await WebSocketBenchClients(reader: reader).run()
+            } catch {
+                FileHandle.standardError.write(Data("patterndesk bench-ws-clients: \(error)\n".utf8))
+                exit(1)
+            }
         case "publish":
             do {
                 try await PublishCommand(reader: reader).run()
@@ -132,6 +139,8 @@ struct PatternDesk {
                patterndesk detect --bars DIR [--symbols A,B] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--detectors names|families]
                                   [--benchmark SPY] [--lifetime-days 5]   (producer events as JSON lines on stdout)
                patterndesk bench [--bench-sizes 10000,100000,1000000] [--bench-queries N] [--bench-seed S]
+               patterndesk bench-ws-clients --bench-ws-port P --bench-ws-groups S00+S01,S10+S11 [--bench-ws-clients 250]
+                                  [--bench-ws-stalled 0] [--bench-ws-threads 1]   (scripts/bench_ws.py's compiled clients)
         Every flag can also be set in the environment: HTTP_PORT, DEMO_RATE, LOG_LEVEL, …
         """
 }

@@ -3,13 +3,14 @@ publishing to a real redis-server."""
 import asyncio
 import json
 import signal
+import subprocess
 import threading
 import time
 
 import socketio
 import websockets
 
-from harness import STREAM, flat_event, wait_for
+from harness import BIN, STREAM, flat_event, identity, wait_for
 
 
 def xadd(r, *events):
@@ -161,3 +162,43 @@ def test_soak_2000_connections_in_churn_return_to_baseline(redis_server, service
     after = rss_kb(service.proc.pid)
     print(f"soak: RSS {baseline} KB before, {after} KB after 2000 connections")
     assert after - baseline < 8 * 1024, f"RSS grew {after - baseline} KB over 2000 connections"
+
+
+def test_the_benchmarks_compiled_clients_record_what_they_were_sent(redis_server, service):
+    """`patterndesk bench-ws-clients` (scripts/bench_ws.py's clients): each client reports exactly the patterns of
+    its symbol group in order, one latency per pattern that carried a `pub_ts` and none for one that did not, and a
+    stalled client subscribes and then stops reading. (Whether two patterns share a frame depends on timing; the frame
+    scanner's unit tests cover that case.)"""
+    clients = subprocess.Popen(
+        [BIN, "bench-ws-clients", "--bench-ws-port", str(service.port), "--bench-ws-groups", "AAPL+MSFT,XOM",
+         "--bench-ws-clients", "3", "--bench-ws-stalled", "1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert clients.stdout.readline().strip() == "ready"
+        r = redis_server.client()
+        now = time.time()
+        # One MULTI/EXEC, so the server reads all four in one batch.
+        events = [flat_event("XOM", detected=now - 40, tier="daily", indicators={"pub_ts": time.time()}),
+                  flat_event("MSFT", detected=now - 30, tier="daily"),
+                  flat_event("AAPL", detected=now - 20, tier="daily", indicators={"pub_ts": time.time()}),
+                  flat_event("NVDA", detected=now - 10, tier="daily", indicators={"pub_ts": time.time()})]
+        transaction = r.pipeline(transaction=True)
+        for event in events:
+            transaction.xadd(STREAM, {"data": json.dumps(event)})
+        transaction.execute()
+        # 2 + 1 + 2 to the three readers, 4 to the stalled one (into its socket buffer).
+        wait_for(lambda: service.stats()["websocket"]["counters"]["messages_delivered"] >= 9, what="deliveries")
+        time.sleep(1)  # delivered means written to the socket; give the clients' loop time to read it
+        report, _ = clients.communicate("stop\n", timeout=60)
+    finally:
+        if clients.poll() is None:
+            clients.kill()
+    reported = json.loads(report)["clients"]
+    ids = {e["symbol"]: identity(e["symbol"], "Doji", "daily", e["timestamp"]) for e in events}
+    assert [c["group"] for c in reported] == [0, 1, 0, None]
+    assert [c["stall"] for c in reported] == [False, False, False, True]
+    assert all(c["subscribed"] and c["close_code"] is None and c["errors"] == 0 for c in reported), reported
+    for c in (reported[0], reported[2]):
+        assert c["ids"] == [ids["MSFT"], ids["AAPL"]]
+        assert len(c["latencies_us"]) == 1 and 0 <= c["latencies_us"][0] < 30_000_000
+    assert reported[1]["ids"] == [ids["XOM"]] and len(reported[1]["latencies_us"]) == 1
