@@ -1,6 +1,8 @@
-"""WebSocket delivery benchmarks: the release binary, a throwaway redis-server and websockets clients in worker
-processes, all on loopback. The producer XADDs flat events carrying their publish time (`indicators.pub_ts`); each
-client measures latency = receipt - pub_ts and records every pattern id, so loss and duplicates are counted exactly.
+"""WebSocket delivery benchmarks: the release binary, a throwaway redis-server and clients, all on loopback. The
+latency and stall clients are compiled (`patterndesk bench-ws-clients`, one event loop thread; `--client python` for
+websockets in worker processes, which saturate a core at 25,000 frames/s); the other scenarios use the Python clients.
+The producer XADDs flat events carrying their publish time (`indicators.pub_ts`); each client measures latency =
+receipt - pub_ts and records every pattern id, so loss and duplicates are counted exactly.
 
 Scenarios (each run in the same invocation, so ratios share the box's conditions):
   latency   250 clients, 1,000 events/s, each client's subscription matches 10 % of the symbols
@@ -11,6 +13,7 @@ Scenarios (each run in the same invocation, so ratios share the box's conditions
             resubscribed and caught up (`resumed`), and loss across the gap
 
     python3 scripts/bench_ws.py [--scenarios latency,stall,fanout,idle,resume] [--seconds 20] [--runs 1]
+                                [--client swift|python] [--redis-aof off|always] [--tick-ms 10] [--dump FILE]
 """
 import argparse
 import collections
@@ -22,6 +25,7 @@ import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import time
 
@@ -33,6 +37,8 @@ from harness import STREAM, RedisServer, Service, wait_for  # noqa: E402
 
 harness.BIN = os.environ.get("PATTERNDESK_BIN", os.path.join(harness.ROOT, ".build", "release", "patterndesk"))
 GROUPS = 10
+TICK_SECONDS = 0.01  # --tick-ms
+DUMP = None  # --dump
 SYMBOLS = [f"S{g}{i}" for g in range(GROUPS) for i in range(10)]  # group g = symbols S<g>0..S<g>9
 
 
@@ -152,6 +158,33 @@ def start_clients(service, specs, processes, reconnect_at=None):
     return workers, stop, results
 
 
+class SwiftClients:
+    """`patterndesk bench-ws-clients`: the same clients compiled, on one event loop thread, so that the clients' own
+    CPU does not set the latency on a box where they share two cores with the server, Redis and the publisher."""
+
+    def __init__(self, service, specs, threads=1):
+        clients = [s for s in specs if not s["stall"]]
+        assert all(s["group"] == i % GROUPS for i, s in enumerate(clients)), "client i takes group i mod GROUPS"
+        groups = ",".join("+".join(SYMBOLS[g * 10:(g + 1) * 10]) for g in range(GROUPS))
+        self.proc = subprocess.Popen(
+            [harness.BIN, "bench-ws-clients", "--bench-ws-port", str(service.port), "--bench-ws-groups", groups,
+             "--bench-ws-clients", str(len(clients)), "--bench-ws-stalled", str(len(specs) - len(clients)),
+             "--bench-ws-threads", str(threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError(f"bench-ws-clients did not get ready: {line!r}")
+
+    def collect(self):
+        out, _ = self.proc.communicate("stop\n", timeout=120)
+        states = []
+        for c in json.loads(out)["clients"]:
+            error = None if c["close_code"] is None else f"closed {c['close_code']}"
+            states.append({"ids": c["ids"], "latencies": [us / 1e6 for us in c["latencies_us"]], "group": c["group"],
+                           "stall": c["stall"], "error": error})
+        return states
+
+
 def collect(workers, stop, results):
     stop.set()
     states = []
@@ -169,7 +202,7 @@ def publish(server, rate, seconds, counter_base):
     r = server.client()
     published = []
     start = time.time()
-    tick = 0.01
+    tick = TICK_SECONDS
     per_tick = rate * tick
     owed = 0.0
     n = 0
@@ -227,20 +260,26 @@ def losses(states, published):
 
 # ------------------------------------------------------------------------------------------------------- scenarios
 
-def scenario_latency(server, seconds, stall=False, clients=250):
+def scenario_latency(server, seconds, stall=False, clients=250, client="swift"):
     service = service_for(server)
     try:
         specs = [{"group": i % GROUPS, "stall": False, "offset": 0} for i in range(clients)]
         if stall:
             specs.append({"group": None, "stall": True, "offset": 0})
-        workers, stop, results = start_clients(service, specs, processes=2)
+        if client == "swift":
+            swift = SwiftClients(service, specs)
+        else:
+            workers, stop, results = start_clients(service, specs, processes=2)
         cpu0 = cpu_seconds(service.proc.pid)
         published = publish(server, 1000, seconds, time.time() - 3600)
         time.sleep(2)
         cpu = cpu_seconds(service.proc.pid) - cpu0
-        states = collect(workers, stop, results)
+        states = swift.collect() if client == "swift" else collect(workers, stop, results)
         ws = service.stats()["websocket"]["counters"]
         latencies = [x for s in states if not s["stall"] for x in s["latencies"]]
+        if DUMP:
+            with open(DUMP, "w") as f:
+                json.dump({"states": states, "published": published}, f)
         lost, dup = losses(states, published)
         return {"events": len(published), "messages": len(latencies), "p50_ms": percentile(latencies, 50) * 1000,
                 "p99_ms": percentile(latencies, 99) * 1000, "p999_ms": percentile(latencies, 99.9) * 1000,
@@ -315,18 +354,28 @@ def main():
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--clients", type=int, default=250, help="clients in the latency and stall scenarios")
     parser.add_argument("--fanout-rate", type=int, default=100, help="events/s in the fanout scenario")
+    parser.add_argument("--client", choices=["swift", "python"], default="swift",
+                        help="latency and stall clients: compiled (patterndesk bench-ws-clients) or websockets in Python")
+    parser.add_argument("--redis-aof", choices=["off", "always"], default="off",
+                        help="off: nothing written to disk; always: AOF fsynced before every reply (the black-box "
+                             "tests' setting), which puts the disk into every XADD -> XREADGROUP hand-off")
+    parser.add_argument("--tick-ms", type=float, default=10,
+                        help="the publisher sends one pipeline per tick (10 ms: 10 events at 1,000/s; 1: one XADD each)")
+    parser.add_argument("--dump", help="write every client's ids and latencies and the published ids (latency, stall) here")
     args = parser.parse_args()
+    global TICK_SECONDS, DUMP
+    TICK_SECONDS, DUMP = args.tick_ms / 1000, args.dump
     raise_file_limit()
-    server = RedisServer()
+    server = RedisServer(aof=args.redis_aof == "always")
     server.start()
     try:
         for run in range(args.runs):
             for name in args.scenarios.split(","):
                 server.client().flushall()
                 if name == "latency":
-                    result = scenario_latency(server, args.seconds, clients=args.clients)
+                    result = scenario_latency(server, args.seconds, clients=args.clients, client=args.client)
                 elif name == "stall":
-                    result = scenario_latency(server, args.seconds, stall=True, clients=args.clients)
+                    result = scenario_latency(server, args.seconds, stall=True, clients=args.clients, client=args.client)
                 elif name == "fanout":
                     result = scenario_fanout(server, args.seconds, rate=args.fanout_rate)
                 elif name == "idle":

@@ -35,9 +35,11 @@ def wait_for(condition, timeout=15.0, interval=0.02, what="condition"):
 
 
 class RedisServer:
-    """A throwaway redis-server on a free loopback port. AOF with fsync always, so a restart keeps every acked write."""
+    """A throwaway redis-server on a free loopback port. AOF with fsync always, so a restart keeps every acked write;
+    `aof=False` writes nothing to disk (no AOF, no RDB snapshots), so no reply waits for an fsync."""
 
-    def __init__(self):
+    def __init__(self, aof=True):
+        self.aof = aof
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="patterndesk-redis-")
         self.proc = None
@@ -48,8 +50,8 @@ class RedisServer:
 
     def start(self):
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always"],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", ""]
+            + (["--appendonly", "yes", "--appendfsync", "always"] if self.aof else []),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(self._pings, what="redis-server")
         return self
