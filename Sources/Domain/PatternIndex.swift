@@ -197,7 +197,7 @@ public struct PatternIndex: Sendable {
         locations[SlotKey(symbol: chunk.symbol[slot], type: chunk.type[slot], tier: chunk.tier[slot], detectedAt: chunk.detected[slot])] =
             nil
         chunk.alive[slot] = 0
-        chunk.extras[UInt16(slot)] = nil
+        chunk.extras[slot] = nil
         chunk.live -= 1
         if chunk.live == 0 && (position < chunks.count - 1 || chunk.used == chunkCapacity) {
             chunks.remove(at: position)

@@ -131,7 +131,7 @@ public struct PatternSnapshot: Sendable {
             price: chunk.price[slot].isNaN ? nil : chunk.price[slot], changePercent: chunk.change[slot].isNaN ? nil : chunk.change[slot],
             relativeStrength: presence & PatternChunk.rsPresent != 0 ? chunk.rs[slot] : nil,
             relativeVolume: presence & PatternChunk.volPresent != 0 ? chunk.vol[slot] : nil,
-            rsi: presence & PatternChunk.rsiPresent != 0 ? chunk.rsi[slot] : nil, extras: chunk.extras[UInt16(slot)] ?? [],
+            rsi: presence & PatternChunk.rsiPresent != 0 ? chunk.rsi[slot] : nil, extras: chunk.extras[slot] ?? [],
             sector: sector.isEmpty ? nil : sector, source: sources[Int(chunk.source[slot])])
     }
 }

@@ -30,6 +30,8 @@ import Testing
             expiresAt: detected + EpochMillis.random(in: 10..<200, using: &random) * 60_000, price: maybe(1...500),
             changePercent: maybe(-5...5), relativeStrength: maybe(0...4), relativeVolume: maybe(0...20),
             rsi: Int.random(in: 0..<8, using: &random) == 0 ? rsis.randomElement(using: &random)! : maybe(0...100),
+            extras: Int.random(in: 0..<3, using: &random) == 0
+                ? [] : [("pub_ts", .number(Double(detected) / 1000)), ("note", .text("n\(Int.random(in: 0..<99, using: &random))"))],
             sector: sectors[symbol.hashValue & 3 == 0 ? 3 : Int(symbol.utf8.last! % 3)], source: "test")
     }
 
@@ -158,6 +160,7 @@ import Testing
             var p = Self.randomPattern(&random)
             index.upsert(p)
             p.confidence = 0.01
+            p.extras = p.extras.isEmpty ? [("added", .number(1))] : []
             index.upsert(p)
         }
         _ = index.removeExpired(now: Self.now + 86_400_000)
