@@ -21,54 +21,37 @@ struct PatternDesk {
         ])
         switch command {
         case "serve":
-            do {
-                try await runService(reader: reader)
-            } catch {
-                // A port already in use, an unreachable address: one line and a failing status, not a crash report.
-                FileHandle.standardError.write(Data("patterndesk serve: cannot run: \(error)\n".utf8))
-                exit(1)
-            }
-        case "migrate", "seed", "token":
-            do {
-                if command == "token" {
-                    try await TokenCommand(reader: reader).run()
-                } else {
-                    try await DatabaseCommand(reader: reader, seed: command == "seed").run()
-                }
-            } catch {
-                FileHandle.standardError.write(Data("patterndesk \(command): \(error)\n".utf8))
-                exit(1)
-            }
+            // A port already in use, an unreachable address: one line and a failing status, not a crash report.
+            await orExit("serve: cannot run") { try await runService(reader: reader) }
+        case "migrate", "seed":
+            await orExit(command) { try await DatabaseCommand(reader: reader, seed: command == "seed").run() }
+        case "token":
+            await orExit(command) { try await TokenCommand(reader: reader).run() }
         case "bench":
             try IndexBenchmark(reader: reader).run()
         case "bench-apply":
             try ApplyBenchmark(reader: reader).run()
         case "bench-ws-clients":
-            do {
-                try await WebSocketBenchClients(reader: reader).run()
-            } catch {
-                FileHandle.standardError.write(Data("patterndesk bench-ws-clients: \(error)\n".utf8))
-                exit(1)
-            }
+            await orExit(command) { try await WebSocketBenchClients(reader: reader).run() }
         case "publish":
-            do {
-                try await PublishCommand(reader: reader).run()
-            } catch {
-                FileHandle.standardError.write(Data("patterndesk publish: \(error)\n".utf8))
-                exit(1)
-            }
+            await orExit(command) { try await PublishCommand(reader: reader).run() }
         case "detect":
-            do {
-                try await DetectCommand(reader: reader).run()
-            } catch {
-                FileHandle.standardError.write(Data("patterndesk detect: \(error)\n".utf8))
-                exit(1)
-            }
+            await orExit(command) { try await DetectCommand(reader: reader).run() }
         case "help", "--help", "-h":
             print(usage)
         default:
             FileHandle.standardError.write(Data("patterndesk: unknown command '\(command)'\n\n\(usage)\n".utf8))
             exit(64)
+        }
+    }
+
+    /// Runs a command; what it throws becomes one line on stderr (`patterndesk <what>: <error>`) and exit status 1.
+    static func orExit(_ what: String, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+        } catch {
+            FileHandle.standardError.write(Data("patterndesk \(what): \(error)\n".utf8))
+            exit(1)
         }
     }
 
