@@ -19,7 +19,6 @@ import argparse
 import collections
 import asyncio
 import json
-import math
 import multiprocessing
 import os
 import random
@@ -33,7 +32,7 @@ import websockets
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "blackbox"))
 import harness  # noqa: E402
-from harness import STREAM, RedisServer, Service, wait_for  # noqa: E402
+from harness import STREAM, RedisServer, Service, identity, wait_for  # noqa: E402
 
 harness.BIN = os.environ.get("PATTERNDESK_BIN", os.path.join(harness.ROOT, ".build", "release", "patterndesk"))
 GROUPS = 10
@@ -216,7 +215,7 @@ def publish(server, rate, seconds, counter_base):
                      "timestamp": detected, "expires_at": detected + 86_400, "tier": "daily",
                      "indicators": {"pub_ts": time.time(), "relative_volume": 2.0}}
             pipe.xadd(STREAM, {"data": json.dumps(event)})
-            published.append((symbol, f"{symbol}:Doji:daily:{math.floor(detected * 1000 + 0.5)}"))
+            published.append((symbol, identity(symbol, "Doji", "daily", detected)))
             n += 1
             owed -= 1
         pipe.execute()

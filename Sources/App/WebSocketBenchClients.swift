@@ -175,10 +175,15 @@ final class BenchWebSocketClient: ChannelInboundHandler, @unchecked Sendable {
             pending.moveReaderIndex(forwardBy: header + length)
             switch first & 0x0f {
             case 0x0, 0x1, 0x2:
-                message += payload
-                if first & 0x80 != 0 {
-                    scan(message, now: now, context: context)
-                    message.removeAll(keepingCapacity: true)
+                let final = first & 0x80 != 0
+                if final && message.isEmpty {
+                    scan(payload, now: now, context: context)  // the usual case: a whole message in one frame
+                } else {
+                    message += payload
+                    if final {
+                        scan(message, now: now, context: context)
+                        message.removeAll(keepingCapacity: true)
+                    }
                 }
             case 0x8:
                 closeCode = payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : 1005

@@ -1,5 +1,6 @@
 """Black-box harness: a real redis-server and the real `patterndesk serve` binary, driven over Redis and HTTP."""
 import json
+import math
 import os
 import shutil
 import signal
@@ -160,7 +161,9 @@ def flat_event(symbol, pattern="Doji", confidence=0.8, detected=None, ttl=86400,
 
 
 def identity(symbol, pattern_type, tier, detected_seconds):
-    return f"{symbol}:{pattern_type}:{tier}:{round(detected_seconds * 1000)}"
+    """The service's pattern id. Milliseconds round half away from zero, as the service does (Python's round() rounds
+    half to even)."""
+    return f"{symbol}:{pattern_type}:{tier}:{math.floor(detected_seconds * 1000 + 0.5)}"
 
 
 class PostgresCluster:
