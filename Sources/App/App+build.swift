@@ -183,8 +183,8 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
 }
 
 /// The HTTP and WebSocket surface over the given dependencies.
-func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> Router<BasicWebSocketRequestContext> {
-    let router = Router(context: BasicWebSocketRequestContext.self)
+func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> Router<ChannelRequestContext> {
+    let router = Router(context: ChannelRequestContext.self)
     let requestMetrics = HTTPRequestMetrics()
     router.add(middleware: requestMetrics.middleware())  // outermost: sees the status the error middleware gives
     addAPIErrorHandling(to: router)
@@ -277,7 +277,7 @@ extension ReadinessReport {
 
 /// Opens the repository existential so that the controller is specialised for the concrete adapter.
 private func registerUserRoutes<Store: PatternStore, Clock: WallClock>(
-    _ repository: some UserDataRepository, _ dependencies: Dependencies<Store, Clock>, on router: Router<BasicWebSocketRequestContext>
+    _ repository: some UserDataRepository, _ dependencies: Dependencies<Store, Clock>, on router: Router<ChannelRequestContext>
 ) {
     UserDataController(repository: repository, authenticator: dependencies.authenticator, catalog: dependencies.catalog, clock: dependencies.clock)
         .register(on: router)

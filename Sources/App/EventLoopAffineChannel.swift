@@ -5,8 +5,8 @@ import Logging
 import NIOCore
 
 /// HTTP/1 with the WebSocket upgrade, each connection running on its own event loop (``EventLoopAffineChannel``).
-func affineServer(
-    webSocketRouter: Router<BasicWebSocketRequestContext>, configuration: HTTP1WebSocketUpgradeChannel.Configuration
+func affineServer<Context: WebSocketRequestContext>(
+    webSocketRouter: Router<Context>, configuration: HTTP1WebSocketUpgradeChannel.Configuration
 ) -> HTTPServerBuilder {
     let webSocketResponder = webSocketRouter.buildResponder()
     return HTTPServerBuilder { responder in

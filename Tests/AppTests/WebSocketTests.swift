@@ -279,6 +279,61 @@ import WebSocket
         }
     }
 
+    @Test func `a client that pauses reading until its socket is full gets everything once it reads again`() async throws {
+        // Limits far beyond this test's volume: the client falls behind but is never closed.
+        let service = try await TestService {
+            $0.webSocket.queueMessages = 1_000_000
+            $0.webSocket.queueBytes = 1 << 30
+            $0.webSocket.lagBudget = .seconds(600)
+        }
+        let hub = service.dependencies.hub
+        let resume = AtomicCount()
+        let received = AtomicCount()
+        @Sendable func counter(_ name: String) -> Int { hub.status().counters.first { $0.name == name }?.value ?? 0 }
+        try await service.live { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+                        var session = NativeSession(inbound: inbound, outbound: outbound)
+                        _ = try await session.until("connected")
+                        try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
+                        while resume.load() == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                        while true { received.add(try await session.next().filter { $0["T"] as? String == "pattern" }.count) }
+                    }
+                }
+                while hub.status().subscriptions < 1 { try await Task.sleep(for: .milliseconds(10)) }
+                // Big events (about 4 KB each) until the socket's buffers are full and the channel stops taking writes:
+                // then messages stay queued in the hub, not yet handed to the channel.
+                let now = service.clock.now()
+                let extras = (0..<150).map { (name: "level_\($0)", value: ExtraValue.number(Double($0) * 1.5)) }
+                var sent = 0
+                @Sendable func held() -> Int { counter("messages_queued") - counter("messages_delivered") }
+                while held() < 200 {
+                    guard sent < 200_000 else {
+                        Issue.record("the channel kept taking writes for \(sent) events")
+                        break
+                    }
+                    let batch = (sent..<sent + 20).map {
+                        Pattern(
+                            symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.9, detectedAt: now - EpochMillis($0),
+                            expiresAt: now + 3_600_000, extras: extras)
+                    }
+                    hub.broadcast(AppliedChanges(upserted: batch), at: now)
+                    sent += batch.count
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                // Nothing more is published: only the channel becoming writable again can move the held messages.
+                resume.add(1)
+                let deadline = ContinuousClock.now + .seconds(30)
+                while received.load() < sent, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                group.cancelAll()
+                #expect(received.load() == sent)
+                #expect(held() == 0)
+                #expect(counter("slow_consumers_closed") == 0)
+            }
+        }
+    }
+
     /// Connects, reads the `connected` message and returns its seq.
     static func connectedSeq(_ client: some TestClientProtocol) async throws -> Int {
         let seq = SeqBox()

@@ -34,9 +34,12 @@ struct Closing: Sendable, Equatable {
 }
 
 /// A connection's bounded send queue. Producers (the fan-out, the connection's own request handling) push without
-/// ever waiting; the connection's writer task drains it. A push that would take the queue over its limits, or that
-/// finds the oldest message older than the lag budget, dooms the connection instead: the writer stops and the
-/// connection's watchdog closes it, so one stalled client never holds anyone else up.
+/// ever waiting; the connection's `ConnectionWriter` drains it on the channel's event loop. A push that would take the
+/// queue over its limits, or that finds the oldest message older than the lag budget, dooms the connection instead:
+/// nothing more is written and the connection's watchdog closes it, so one stalled client never holds anyone else up.
+///
+/// The queue also remembers whether a drain is due: the first push after the queue ran empty answers `wake: true`,
+/// and the pusher schedules one drain; later pushes ride on it until `take` finds the queue empty again.
 final class Outbox: Sendable {
     struct Limits: Sendable {
         var messages = 4096
@@ -45,7 +48,8 @@ final class Outbox: Sendable {
     }
 
     enum PushResult: Equatable {
-        case queued
+        /// Queued; `wake` when the pusher must schedule a drain (none is pending).
+        case queued(wake: Bool)
         /// This push doomed the connection (count it once).
         case doomed(Closing)
         /// Already doomed or finished; the message was dropped.
@@ -57,7 +61,8 @@ final class Outbox: Sendable {
         var head = 0
         var liveCount = 0
         var bytes = 0
-        var waiter: CheckedContinuation<Void, Never>?
+        /// A drain is scheduled or waiting for the channel to become writable.
+        var drainPending = false
         var doomWaiter: CheckedContinuation<Closing?, Never>?
         var closing: Closing?
         var finished = false
@@ -69,8 +74,8 @@ final class Outbox: Sendable {
     init(limits: Limits) { self.limits = limits }
 
     func push(_ message: OutboundMessage) -> PushResult {
-        let (result, resume, doomResume) = state.withLock { state -> (PushResult, CheckedContinuation<Void, Never>?, CheckedContinuation<Closing?, Never>?) in
-            guard state.closing == nil, !state.finished else { return (.dropped, nil, nil) }
+        let (result, doomResume) = state.withLock { state -> (PushResult, CheckedContinuation<Closing?, Never>?) in
+            guard state.closing == nil, !state.finished else { return (.dropped, nil) }
             if !message.isReplay {
                 var verdict: Closing?
                 if state.liveCount + 1 > limits.messages || state.bytes + message.byteCount > limits.bytes {
@@ -82,57 +87,43 @@ final class Outbox: Sendable {
                 }
                 if let verdict {
                     state.closing = verdict
-                    let waiter = state.waiter
-                    state.waiter = nil
                     let doom = state.doomWaiter
                     state.doomWaiter = nil
-                    return (.doomed(verdict), waiter, doom)
+                    return (.doomed(verdict), doom)
                 }
                 state.liveCount += 1
             }
             state.queue.append(message)
             state.bytes += message.byteCount
-            let waiter = state.waiter
-            state.waiter = nil
-            return (.queued, waiter, nil)
+            let wake = !state.drainPending
+            state.drainPending = true
+            return (.queued(wake: wake), nil)
         }
-        resume?.resume()
         if case .doomed(let closing) = result { doomResume?.resume(returning: closing) }
         return result
     }
 
-    /// Up to `maximum` queued messages, oldest first; waits while empty. Nil once doomed or finished.
-    func next(maximum: Int) async -> ArraySlice<OutboundMessage>? {
-        while true {
-            let taken: ArraySlice<OutboundMessage>?? = state.withLock { state in
-                if state.closing != nil || (state.finished && state.head == state.queue.count) { return .some(nil) }
-                guard state.head < state.queue.count else { return nil }
-                let end = min(state.queue.count, state.head + maximum)
-                let batch = state.queue[state.head..<end]
-                for message in batch {
-                    state.bytes -= message.byteCount
-                    if !message.isReplay { state.liveCount -= 1 }
-                }
-                state.head = end
-                if state.head == state.queue.count {
-                    state.queue.removeAll(keepingCapacity: state.queue.count <= 1024)
-                    state.head = 0
-                }
-                return .some(batch)
+    /// Up to `maximum` queued messages, oldest first. Nil once doomed or finished, and when the queue is empty, which
+    /// also ends the pending drain (the next push wakes a new one).
+    func take(maximum: Int) -> ArraySlice<OutboundMessage>? {
+        state.withLock { state in
+            if state.closing != nil || state.finished { return nil }
+            guard state.head < state.queue.count else {
+                state.drainPending = false
+                return nil
             }
-            if let taken { return taken }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let ready = state.withLock { state -> Bool in
-                        if state.head < state.queue.count || state.closing != nil || state.finished { return true }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if ready { continuation.resume() }
-                }
-            } onCancel: {
-                finish()
+            let end = min(state.queue.count, state.head + maximum)
+            let batch = state.queue[state.head..<end]
+            for message in batch {
+                state.bytes -= message.byteCount
+                if !message.isReplay { state.liveCount -= 1 }
             }
+            state.head = end
+            if state.head == state.queue.count {
+                state.queue.removeAll(keepingCapacity: state.queue.count <= 1024)
+                state.head = 0
+            }
+            return batch
         }
     }
 
@@ -156,31 +147,23 @@ final class Outbox: Sendable {
     /// Dooms the connection from outside (shutdown); false when it already was doomed or finished.
     @discardableResult
     func doom(_ closing: Closing) -> Bool {
-        let (changed, waiter, doom) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?, CheckedContinuation<Closing?, Never>?) in
-            guard state.closing == nil, !state.finished else { return (false, nil, nil) }
+        let (changed, doom) = state.withLock { state -> (Bool, CheckedContinuation<Closing?, Never>?) in
+            guard state.closing == nil, !state.finished else { return (false, nil) }
             state.closing = closing
-            defer {
-                state.waiter = nil
-                state.doomWaiter = nil
-            }
-            return (true, state.waiter, state.doomWaiter)
+            defer { state.doomWaiter = nil }
+            return (true, state.doomWaiter)
         }
-        waiter?.resume()
         doom?.resume(returning: closing)
         return changed
     }
 
-    /// The connection ended: wakes the writer and the watchdog so both return.
+    /// The connection ended: nothing more is written, and the watchdog returns.
     func finish() {
-        let (waiter, doom) = state.withLock { state -> (CheckedContinuation<Void, Never>?, CheckedContinuation<Closing?, Never>?) in
+        let doom = state.withLock { state -> CheckedContinuation<Closing?, Never>? in
             state.finished = true
-            defer {
-                state.waiter = nil
-                state.doomWaiter = nil
-            }
-            return (state.waiter, state.doomWaiter)
+            defer { state.doomWaiter = nil }
+            return state.doomWaiter
         }
-        waiter?.resume()
         doom?.resume(returning: nil)
     }
 }

@@ -1,6 +1,7 @@
 import Domain
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import NIOWebSocket
 import Ports
 import Synchronization
@@ -11,16 +12,16 @@ extension WebSocketHub {
 
     /// The native protocol at `/ws`: `connected` first, then requests answered in order, events as they match.
     func runNative(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, user: UserID? = nil, users: WebSocketUsers? = nil,
-        logger: Logger
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, user: UserID? = nil,
+        users: WebSocketUsers? = nil, logger: Logger
     ) async throws {
-        try await withConnection(.native, outbound: outbound) { id, outbox, seq, oldestSeq in
-            _ = outbox.push(
+        try await withConnection(.native, channel: channel, outbound: outbound) { id, writer, seq, oldestSeq in
+            writer.send(
                 OutboundMessage(body: NativeProtocol.connected(epoch: epoch, seq: seq, oldestSeq: oldestSeq, serverTime: clock.now())))
-            try await serve(outbox, kind: .native, outbound: outbound, logger: logger) {
+            try await serve(writer, outbound: outbound, logger: logger) {
                 for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
                     let saved = await self.savedPreset(named: message, user: user, users: users)
-                    self.handleNative(message, connection: id, outbox: outbox, savedPreset: saved)
+                    self.handleNative(message, connection: id, writer: writer, savedPreset: saved)
                 }
             }
         }
@@ -42,7 +43,7 @@ extension WebSocketHub {
     }
 
     func handleNative(
-        _ message: WebSocketMessage, connection: UInt64, outbox: Outbox, savedPreset: Result<JSONValue?, RealtimeProtocolError>? = nil
+        _ message: WebSocketMessage, connection: UInt64, writer: ConnectionWriter, savedPreset: Result<JSONValue?, RealtimeProtocolError>? = nil
     ) {
         let reply: [UInt8]?
         do throws(RealtimeProtocolError) {
@@ -52,7 +53,7 @@ extension WebSocketHub {
             if error.code == "too_large" { counters.oversizeRequests.add(1, ordering: .relaxed) }
             reply = NativeProtocol.error(error, epoch: epoch, seq: latestSeq)
         }
-        if let reply { _ = outbox.push(OutboundMessage(body: reply)) }
+        if let reply { writer.send(OutboundMessage(body: reply)) }
     }
 
     /// The reply to one request; nil when the request queues its own messages (`resume`).

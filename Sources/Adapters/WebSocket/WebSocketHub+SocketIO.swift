@@ -1,6 +1,7 @@
 import Domain
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import NIOWebSocket
 import Ports
 import Synchronization
@@ -8,19 +9,19 @@ import Synchronization
 extension WebSocketHub {
     /// Socket.IO v5 over Engine.IO v4 (websocket transport): OPEN, then the client's CONNECT, `connection_confirmed`,
     /// server pings every `pingInterval`, and the TickStock events.
-    func runSocketIO(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async throws {
-        try await withConnection(.socketIO, outbound: outbound) { id, outbox, _, _ in
+    func runSocketIO(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger) async throws {
+        try await withConnection(.socketIO, channel: channel, outbound: outbound) { id, writer, _, _ in
             let sessionID = Self.sessionID(id)
-            _ = outbox.push(OutboundMessage(body: SocketIOProtocol.open(sessionID: sessionID)))
+            writer.send(OutboundMessage(body: SocketIOProtocol.open(sessionID: sessionID)))
             let lastPong = LastPong(Int64(clock.now()))
-            try await serve(outbox, kind: .socketIO, outbound: outbound, logger: logger) {
+            try await serve(writer, outbound: outbound, logger: logger) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     // Engine.IO v4: the server pings; a client that does not answer within the timeout is gone.
                     group.addTask {
                         while true {
                             try await Task.sleep(for: .milliseconds(SocketIOProtocol.pingInterval))
                             let sent = Int64(self.clock.now())
-                            _ = outbox.push(OutboundMessage(body: SocketIOProtocol.ping))
+                            writer.send(OutboundMessage(body: SocketIOProtocol.ping))
                             try await Task.sleep(for: .milliseconds(SocketIOProtocol.pingTimeout))
                             if lastPong.millis.load(ordering: .relaxed) < sent { return }
                         }
@@ -33,11 +34,11 @@ extension WebSocketHub {
                                 packet = try SocketIOProtocol.parse(Array(text.utf8))
                             } catch {
                                 self.counters.badRequests.add(1, ordering: .relaxed)
-                                self.emit(outbox, "protocol_error") { $0.object { $0.field("message", error.message) } }
+                                self.emit(writer, "protocol_error") { $0.object { $0.field("message", error.message) } }
                                 continue
                             }
                             if case .pong = packet { lastPong.millis.store(Int64(self.clock.now()), ordering: .relaxed) }
-                            if !self.handleSocketIO(packet, connection: id, sessionID: sessionID, outbox: outbox) { return }
+                            if !self.handleSocketIO(packet, connection: id, sessionID: sessionID, writer: writer) { return }
                         }
                     }
                     _ = try await group.next()
@@ -48,20 +49,20 @@ extension WebSocketHub {
     }
 
     /// Acts on one packet; false when the client asked to close.
-    func handleSocketIO(_ packet: SocketIOProtocol.Inbound, connection: UInt64, sessionID: String, outbox: Outbox) -> Bool {
+    func handleSocketIO(_ packet: SocketIOProtocol.Inbound, connection: UInt64, sessionID: String, writer: ConnectionWriter) -> Bool {
         let now = clock.now()
         let seconds = Double(now) / 1000
         switch packet {
         case .close, .disconnect: return false
         case .pong, .ignored: break
-        case .ping(let data): _ = outbox.push(OutboundMessage(body: SocketIOProtocol.pong(data)))
+        case .ping(let data): writer.send(OutboundMessage(body: SocketIOProtocol.pong(data)))
         case .connect(let namespace):
             guard namespace == "/" else {
-                _ = outbox.push(OutboundMessage(body: SocketIOProtocol.connectError(namespace: namespace, message: "Invalid namespace")))
+                writer.send(OutboundMessage(body: SocketIOProtocol.connectError(namespace: namespace, message: "Invalid namespace")))
                 break
             }
-            _ = outbox.push(OutboundMessage(body: SocketIOProtocol.connected(sessionID: sessionID)))
-            emit(outbox, "connection_confirmed") { w in
+            writer.send(OutboundMessage(body: SocketIOProtocol.connected(sessionID: sessionID)))
+            emit(writer, "connection_confirmed") { w in
                 w.object { w in
                     w.field("user_id", "anonymous")
                     w.field("session_id", sessionID)
@@ -83,11 +84,11 @@ extension WebSocketHub {
                             w.field("timestamp", seconds)
                         }
                     }
-                    emit(outbox, "subscription_confirmed", reply)
-                    if let ackID { _ = outbox.push(OutboundMessage(body: SocketIOProtocol.ack(ackID, reply))) }
+                    emit(writer, "subscription_confirmed", reply)
+                    if let ackID { writer.send(OutboundMessage(body: SocketIOProtocol.ack(ackID, reply))) }
                 } catch {
                     counters.badRequests.add(1, ordering: .relaxed)
-                    emit(outbox, "subscription_error") { w in
+                    emit(writer, "subscription_error") { w in
                         w.object { w in
                             w.field("error", error.message)
                             w.field("field", error.parameter)
@@ -99,7 +100,7 @@ extension WebSocketHub {
                 let requested = (try? SubscriptionCriteria.strings(payload["rooms"], field: "rooms")) ?? []
                 let rooms = requested.isEmpty ? subscriptions(of: connection) : requested
                 let removed = rooms.filter { unsubscribe(connection, name: $0).existed }
-                emit(outbox, "unsubscription_confirmed") { w in
+                emit(writer, "unsubscription_confirmed") { w in
                     w.object { w in
                         w.field("rooms", removed)
                         w.field("remaining", self.subscriptions(of: connection))
@@ -107,10 +108,10 @@ extension WebSocketHub {
                     }
                 }
             case "heartbeat":
-                emit(outbox, "heartbeat_ack") { $0.object { $0.field("timestamp", seconds) } }
+                emit(writer, "heartbeat_ack") { $0.object { $0.field("timestamp", seconds) } }
             default:
                 counters.badRequests.add(1, ordering: .relaxed)
-                emit(outbox, "protocol_error") { $0.object { $0.field("message", "unknown event '\(name)'") } }
+                emit(writer, "protocol_error") { $0.object { $0.field("message", "unknown event '\(name)'") } }
             }
         }
         return true
@@ -160,8 +161,8 @@ extension WebSocketHub {
         return (rooms.map(\.0), types)
     }
 
-    func emit(_ outbox: Outbox, _ name: String, _ payload: (inout JSONWriter) -> Void) {
-        _ = outbox.push(OutboundMessage(body: SocketIOProtocol.event(name, payload)))
+    func emit(_ writer: ConnectionWriter, _ name: String, _ payload: (inout JSONWriter) -> Void) {
+        writer.send(OutboundMessage(body: SocketIOProtocol.event(name, payload)))
     }
 
     static func sessionID(_ id: UInt64) -> String {

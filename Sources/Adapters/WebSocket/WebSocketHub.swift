@@ -1,13 +1,14 @@
 public import Domain
 public import Ports
 import HummingbirdWebSocket
+import NIOCore
 import NIOWebSocket
 import Synchronization
 
 /// The real-time core shared by both protocols: connections, the subscription index, the sequenced history and the
 /// fan-out. `broadcast` is called by ingestion; it numbers each event, serialises it once per protocol, finds the
 /// subscribers through the index and pushes the shared bytes into their bounded queues. Nothing here waits on a
-/// socket: the connections' writer tasks do that.
+/// socket: each connection's `ConnectionWriter` writes its queue on the channel's event loop.
 public final class WebSocketHub: PatternBroadcaster {
     /// Tunables, with production defaults.
     public struct Settings: Sendable, Equatable {
@@ -34,8 +35,9 @@ public final class WebSocketHub: PatternBroadcaster {
     enum Kind: Sendable { case native, socketIO }
 
     struct Connection: Sendable {
-        let outbox: Outbox
-        let kind: Kind
+        let writer: ConnectionWriter
+        var outbox: Outbox { writer.outbox }
+        var kind: Kind { writer.kind }
         /// Per-subscription message tails, built once.
         var tails: [String: [UInt8]] = [:]
     }
@@ -104,6 +106,7 @@ public final class WebSocketHub: PatternBroadcaster {
         let enqueuedAt = ContinuousClock.now
         var doomed = 0
         var queued = 0
+        var woken: [ConnectionWriter] = []
         state.withLock { state in
             for event in events {
                 state.seq += 1
@@ -113,18 +116,22 @@ public final class WebSocketHub: PatternBroadcaster {
                 for (owner, names) in state.index.match(event) {
                     guard let message = Self.message(encoded, names: names, owner: owner, at: enqueuedAt, state: &state, epoch: epoch)
                     else { continue }
+                    guard let writer = state.connections[owner]?.writer else { continue }
                     for part in message {
-                        switch state.connections[owner]?.outbox.push(part) {
-                        case .queued?: queued += 1
-                        case .doomed?:
+                        switch writer.outbox.push(part) {
+                        case .queued(let wake):
+                            queued += 1
+                            if wake { woken.append(writer) }
+                        case .doomed:
                             doomed += 1
                             state.index.removeAll(of: owner)
-                        default: break
+                        case .dropped: break
                         }
                     }
                 }
             }
         }
+        ConnectionWriter.scheduleDrains(woken)
         counters.eventsPublished.add(events.count, ordering: .relaxed)
         counters.messagesQueued.add(queued, ordering: .relaxed)
         if doomed > 0 { counters.slowConsumersClosed.add(doomed, ordering: .relaxed) }
@@ -147,32 +154,35 @@ public final class WebSocketHub: PatternBroadcaster {
 
     // MARK: - Connections
 
-    /// Registers a connection for the length of `body`; once shutdown began, closes the socket with 1001 instead.
+    /// Registers a connection on `channel` for the length of `body`; once shutdown began, closes the socket with 1001
+    /// instead.
     func withConnection(
-        _ kind: Kind, outbound: WebSocketOutboundWriter,
-        _ body: (_ id: UInt64, _ outbox: Outbox, _ seq: UInt64, _ oldestSeq: UInt64?) async throws -> Void
+        _ kind: Kind, channel: any Channel, outbound: WebSocketOutboundWriter,
+        _ body: (_ id: UInt64, _ writer: ConnectionWriter, _ seq: UInt64, _ oldestSeq: UInt64?) async throws -> Void
     ) async throws {
-        guard let opened = open(kind) else {
+        guard let opened = open(kind, channel: channel) else {
             try? await outbound.close(.goingAway, reason: Closing.Reason.shutdown.rawValue)
             return
         }
         defer { close(opened.id) }
-        try await body(opened.id, opened.outbox, opened.seq, opened.oldestSeq)
+        try await channel.pipeline.addHandler(WritabilityWatcher(opened.writer), position: .first).get()
+        try await body(opened.id, opened.writer, opened.seq, opened.oldestSeq)
     }
 
     /// Registers a connection; nil once shutdown began.
-    func open(_ kind: Kind) -> (id: UInt64, outbox: Outbox, seq: UInt64, oldestSeq: UInt64?)? {
+    func open(_ kind: Kind, channel: any Channel) -> (id: UInt64, writer: ConnectionWriter, seq: UInt64, oldestSeq: UInt64?)? {
         let outbox = Outbox(limits: .init(messages: settings.queueMessages, bytes: settings.queueBytes, lag: settings.lagBudget))
+        let writer = ConnectionWriter(outbox: outbox, channel: channel, kind: kind, counters: counters, batchMessages: settings.batchMessages)
         let opened = state.withLock { state -> (UInt64, UInt64, UInt64?)? in
             guard state.accepting else { return nil }
             let id = state.nextID
             state.nextID += 1
-            state.connections[id] = Connection(outbox: outbox, kind: kind)
+            state.connections[id] = Connection(writer: writer)
             return (id, state.seq, state.history.oldestSeq)
         }
         guard let (id, seq, oldest) = opened else { return nil }
         counters.connectionsOpened.add(1, ordering: .relaxed)
-        return (id, outbox, seq, oldest)
+        return (id, writer, seq, oldest)
     }
 
     func close(_ id: UInt64) {
@@ -208,8 +218,10 @@ public final class WebSocketHub: PatternBroadcaster {
         counters.resumes.add(1, ordering: .relaxed)
         var replayed = 0
         let enqueuedAt = ContinuousClock.now
+        var writer: ConnectionWriter?
         let resynced = state.withLock { state -> Bool in
-            guard let outbox = state.connections[id]?.outbox else { return false }
+            writer = state.connections[id]?.writer
+            guard let outbox = writer?.outbox else { return false }
             let latest = state.seq
             guard clientEpoch == nil || clientEpoch == epoch, case .replay(let entries) = state.history.resume(after: after, latest: latest)
             else {
@@ -224,12 +236,14 @@ public final class WebSocketHub: PatternBroadcaster {
                 else { continue }
                 for var part in parts {
                     part.isReplay = true
-                    if outbox.push(part) == .queued { replayed += 1 }
+                    if case .queued = outbox.push(part) { replayed += 1 }
                 }
             }
             _ = outbox.push(OutboundMessage(body: NativeProtocol.resumed(epoch: epoch, seq: latest, replayed: replayed), isReplay: true))
             return false
         }
+        // The replies were pushed under the lock, where a drain cannot be scheduled; one drain after it covers them all.
+        if let writer { ConnectionWriter.scheduleDrains([writer]) }
         if resynced { counters.resyncs.add(1, ordering: .relaxed) }
         counters.replayed.add(replayed, ordering: .relaxed)
     }

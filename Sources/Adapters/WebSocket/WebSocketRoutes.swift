@@ -1,6 +1,29 @@
 public import Domain
 public import Hummingbird
 public import HummingbirdWebSocket
+public import NIOCore
+
+/// A request context that can name its connection's channel. The hub writes a WebSocket connection's messages into the
+/// channel itself, on the channel's event loop (see `ConnectionWriter`), so the routes need it.
+public protocol WebSocketChannelContext: WebSocketRequestContext {
+    /// Nil only once the channel is gone.
+    var channel: (any Channel)? { get }
+}
+
+/// The request context of the service's router: Hummingbird's basic WebSocket context plus the connection's channel.
+public struct ChannelRequestContext: RequestContext, WebSocketChannelContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    /// Weak: the channel keeps the upgrade's handler, which keeps this context, so a strong reference would be a cycle
+    /// that outlives the connection (about 5 kB leaked per WebSocket connection, measured by the churn soak test).
+    public weak let channel: (any Channel)?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        channel = source.channel
+    }
+}
 
 /// Who a WebSocket connection belongs to, and what they saved. App builds it from the HTTP adapter's authenticator and
 /// the user-data store; without it every connection is anonymous.
@@ -31,7 +54,7 @@ public struct WebSocketRoutes: Sendable {
         self.users = users
     }
 
-    public func register<Context: WebSocketRequestContext>(on router: Router<Context>) {
+    public func register<Context: WebSocketChannelContext>(on router: Router<Context>) {
         let hub = hub
         let users = users
         router.ws(
@@ -45,7 +68,8 @@ public struct WebSocketRoutes: Sendable {
             // shouldUpgrade cannot hand its answer over, so the user is identified again here; the authenticator's
             // verified-token cache makes the second time a dictionary look-up.
             let user = try await users?.identify(context.request)
-            try await hub.runNative(inbound: inbound, outbound: outbound, user: user, users: users, logger: context.logger)
+            guard let channel = context.requestContext.channel else { return }
+            try await hub.runNative(inbound: inbound, outbound: outbound, channel: channel, user: user, users: users, logger: context.logger)
         }
         router.ws(
             "/socket.io",
@@ -62,7 +86,8 @@ public struct WebSocketRoutes: Sendable {
                 return .upgrade([:])
             }
         ) { inbound, outbound, context in
-            try await hub.runSocketIO(inbound: inbound, outbound: outbound, logger: context.logger)
+            guard let channel = context.requestContext.channel else { return }
+            try await hub.runSocketIO(inbound: inbound, outbound: outbound, channel: channel, logger: context.logger)
         }
     }
 
