@@ -4,10 +4,12 @@ import Synchronization
 
 /// Writes one connection's outbox to its channel, on the channel's event loop.
 ///
-/// Messages go straight into the NIO channel as WebSocket frames, not through hummingbird-websocket's outbound writer:
-/// that path costs a task wake-up, an actor hop and an async-writer hand-off per message, and the fan-out of one event
-/// to many connections paid it once per recipient. Here the fan-out schedules one job per event loop for all the
-/// connections it woke there (`scheduleDrains`), and each job writes and flushes its connections' queues.
+/// Messages go straight to the socket as ready-made WebSocket frames, not through hummingbird-websocket's outbound
+/// writer: that path costs a task wake-up, an actor hop and an async-writer hand-off per message, then a walk down the
+/// pipeline, a boxed frame and a separate header buffer in NIO's frame encoder. The fan-out of one event to many
+/// connections paid that once per recipient. Here the fan-out schedules one job per event loop for all the connections
+/// it woke there (`scheduleDrains`), and each job writes and flushes its connections' queues through `FrameSink`, a
+/// handler next to the pipeline's head, each frame one buffer: header and payload together.
 ///
 /// The framework's writer is still used for what it owns: pings, pongs and the close handshake. Once the outbox is
 /// doomed or finished, `drain` writes nothing more, so no data frame follows a close frame.
@@ -17,6 +19,8 @@ final class ConnectionWriter: Sendable {
     let kind: WebSocketHub.Kind
     private let counters: HubCounters
     private let batchMessages: Int
+    /// The sink's context once it is in the pipeline.
+    fileprivate let sink: NIOLoopBoundBox<ChannelHandlerContext?>
 
     init(outbox: Outbox, channel: any Channel, kind: WebSocketHub.Kind, counters: HubCounters, batchMessages: Int) {
         self.outbox = outbox
@@ -24,6 +28,12 @@ final class ConnectionWriter: Sendable {
         self.kind = kind
         self.counters = counters
         self.batchMessages = batchMessages
+        sink = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
+    }
+
+    /// Puts the writer's `FrameSink` next to the pipeline's head; nothing is written before it is there.
+    func attach() async throws {
+        try await channel.pipeline.addHandler(FrameSink(self), position: .first).get()
     }
 
     /// Queues a message from the connection's own handling (a reply, a ping) and schedules its writing.
@@ -55,19 +65,20 @@ final class ConnectionWriter: Sendable {
 
     /// Writes what is queued while the channel is writable, then flushes. Native messages go out as one JSON array per
     /// frame (up to `batchMessages`), Socket.IO packets one per frame. When the channel stops being writable the rest
-    /// stays queued, where the outbox's limits and lag budget apply, and `WritabilityWatcher` drains again once the
-    /// client has read enough. On the channel's event loop only.
+    /// stays queued, where the outbox's limits and lag budget apply, and the sink drains again once the client has
+    /// read enough. On the channel's event loop only.
     func drain() {
-        channel.eventLoop.assertInEventLoop()
+        guard let context = sink.value else { return }  // the sink drains when it is added
         var events = 0
         var bytes = 0
         var frames = 0
-        while channel.isWritable, let batch = outbox.take(maximum: kind == .native ? batchMessages : 64) {
+        while context.channel.isWritable, let batch = outbox.take(maximum: kind == .native ? batchMessages : 64) {
             switch kind {
             case .native:
-                var size = 2
-                for message in batch { size += message.byteCount + 1 }
-                var buffer = channel.allocator.buffer(capacity: size)
+                var size = 1 + batch.count
+                for message in batch { size += message.byteCount }
+                var buffer = context.channel.allocator.buffer(capacity: size + Self.maximumHeaderSize)
+                Self.writeTextFrameHeader(payloadLength: size, to: &buffer)
                 buffer.writeInteger(UInt8(ascii: "["))
                 var first = true
                 for message in batch {
@@ -78,35 +89,64 @@ final class ConnectionWriter: Sendable {
                     if message.isEvent { events += 1 }
                 }
                 buffer.writeInteger(UInt8(ascii: "]"))
-                bytes += buffer.readableBytes
+                bytes += size
                 frames += 1
-                channel.write(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+                context.write(NIOAny(buffer), promise: nil)
             case .socketIO:
                 for message in batch {
-                    var buffer = channel.allocator.buffer(capacity: message.byteCount)
+                    var buffer = context.channel.allocator.buffer(capacity: message.byteCount + Self.maximumHeaderSize)
+                    Self.writeTextFrameHeader(payloadLength: message.byteCount, to: &buffer)
                     buffer.writeBytes(message.body)
                     buffer.writeBytes(message.tail)
-                    bytes += buffer.readableBytes
+                    bytes += message.byteCount
                     frames += 1
                     if message.isEvent { events += 1 }
-                    channel.write(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+                    context.write(NIOAny(buffer), promise: nil)
                 }
             }
         }
         guard frames > 0 else { return }
-        channel.flush()
+        context.flush()
         counters.messagesDelivered.add(events, ordering: .relaxed)
         counters.framesSent.add(frames, ordering: .relaxed)
         counters.bytesSent.add(bytes, ordering: .relaxed)
     }
+
+    static let maximumHeaderSize = 10
+
+    /// RFC 6455 §5.2, server to client: FIN, the text opcode, no mask, and the payload length in 7, 7+16 or 7+64 bits.
+    static func writeTextFrameHeader(payloadLength: Int, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(0x81))
+        switch payloadLength {
+        case ..<126:
+            buffer.writeInteger(UInt8(payloadLength))
+        case ..<65_536:
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(payloadLength))
+        default:
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(payloadLength))
+        }
+    }
 }
 
-/// Drains a connection's writer when its channel becomes writable again after the client fell behind.
-final class WritabilityWatcher: ChannelInboundHandler, Sendable {
+/// The writer's way to the socket, next to the pipeline's head: what it writes skips the rest of the pipeline. It
+/// also drains the writer when the channel becomes writable again after the client fell behind.
+final class FrameSink: ChannelInboundHandler, Sendable {
     typealias InboundIn = Any
+    typealias OutboundOut = ByteBuffer
     let writer: ConnectionWriter
 
     init(_ writer: ConnectionWriter) { self.writer = writer }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        writer.sink.value = context
+        writer.drain()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        writer.sink.value = nil
+    }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { writer.drain() }

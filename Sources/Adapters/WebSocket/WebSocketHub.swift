@@ -165,7 +165,7 @@ public final class WebSocketHub: PatternBroadcaster {
             return
         }
         defer { close(opened.id) }
-        try await channel.pipeline.addHandler(WritabilityWatcher(opened.writer), position: .first).get()
+        try await opened.writer.attach()
         try await body(opened.id, opened.writer, opened.seq, opened.oldestSeq)
     }
 
