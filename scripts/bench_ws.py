@@ -163,8 +163,11 @@ class SwiftClients:
 
     def __init__(self, service, specs, threads=1):
         clients = [s for s in specs if not s["stall"]]
-        assert all(s["group"] == i % GROUPS for i, s in enumerate(clients)), "client i takes group i mod GROUPS"
-        groups = ",".join("+".join(SYMBOLS[g * 10:(g + 1) * 10]) for g in range(GROUPS))
+        if all(s["group"] is None for s in clients):
+            groups = "+".join(SYMBOLS)  # one group of every symbol: each client gets every event
+        else:
+            assert all(s["group"] == i % GROUPS for i, s in enumerate(clients)), "client i takes group i mod GROUPS"
+            groups = ",".join("+".join(SYMBOLS[g * 10:(g + 1) * 10]) for g in range(GROUPS))
         self.proc = subprocess.Popen(
             [harness.BIN, "bench-ws-clients", "--bench-ws-port", str(service.port), "--bench-ws-groups", groups,
              "--bench-ws-clients", str(len(clients)), "--bench-ws-stalled", str(len(specs) - len(clients)),
@@ -286,11 +289,14 @@ def scenario_latency(server, seconds, stall=False, clients=250, client="swift"):
         service.stop()
 
 
-def scenario_fanout(server, seconds, clients=1000, rate=100):
+def scenario_fanout(server, seconds, clients=1000, rate=100, client="swift"):
     service = service_for(server, "--ws-lag-ms", "60000", "--ws-queue-messages", "100000", "--ws-queue-bytes", str(256 << 20))
     try:
         specs = [{"group": None, "stall": False, "offset": 0} for _ in range(clients)]
-        workers, stop, results = start_clients(service, specs, processes=3)
+        if client == "swift":
+            swift = SwiftClients(service, specs)
+        else:
+            workers, stop, results = start_clients(service, specs, processes=3)
         before = service.stats()["websocket"]["counters"]["messages_delivered"]
         cpu0 = cpu_seconds(service.proc.pid)
         t0 = time.time()
@@ -298,8 +304,10 @@ def scenario_fanout(server, seconds, clients=1000, rate=100):
         elapsed = time.time() - t0
         cpu = cpu_seconds(service.proc.pid) - cpu0
         delivered = service.stats()["websocket"]["counters"]["messages_delivered"] - before
-        collect(workers, stop, results)
+        states = swift.collect() if client == "swift" else collect(workers, stop, results)
+        received = sum(len(s["ids"]) for s in states)
         return {"clients": clients, "events_per_s": rate, "delivered_per_s": delivered / elapsed,
+                "received_per_s": received / elapsed,
                 "server_cpu_us_per_message": cpu / max(1, delivered) * 1e6, "server_cpu_cores": cpu / elapsed}
     finally:
         service.stop()
@@ -353,7 +361,8 @@ def main():
     parser.add_argument("--clients", type=int, default=250, help="clients in the latency and stall scenarios")
     parser.add_argument("--fanout-rate", type=int, default=100, help="events/s in the fanout scenario")
     parser.add_argument("--client", choices=["swift", "python"], default="swift",
-                        help="latency and stall clients: compiled (patterndesk bench-ws-clients) or websockets in Python")
+                        help="latency, stall and fanout clients: compiled (patterndesk bench-ws-clients) or websockets in "
+                             "Python")
     parser.add_argument("--redis-aof", choices=["off", "always"], default="off",
                         help="off: nothing written to disk; always: AOF fsynced before every reply (the black-box "
                              "tests' setting), which puts the disk into every XADD -> XREADGROUP hand-off")
@@ -375,7 +384,7 @@ def main():
                 elif name == "stall":
                     result = scenario_latency(server, args.seconds, stall=True, clients=args.clients, client=args.client)
                 elif name == "fanout":
-                    result = scenario_fanout(server, args.seconds, rate=args.fanout_rate)
+                    result = scenario_fanout(server, args.seconds, rate=args.fanout_rate, client=args.client)
                 elif name == "idle":
                     result = scenario_idle(server)
                 elif name == "resume":
