@@ -63,7 +63,7 @@ final class Outbox: Sendable {
         var bytes = 0
         /// A drain is scheduled or waiting for the channel to become writable.
         var drainPending = false
-        var doomWaiter: CheckedContinuation<Closing?, Never>?
+        var onDoom: (@Sendable (Closing) -> Void)?
         var closing: Closing?
         var finished = false
     }
@@ -74,7 +74,7 @@ final class Outbox: Sendable {
     init(limits: Limits) { self.limits = limits }
 
     func push(_ message: OutboundMessage) -> PushResult {
-        let (result, doomResume) = state.withLock { state -> (PushResult, CheckedContinuation<Closing?, Never>?) in
+        let (result, onDoom) = state.withLock { state -> (PushResult, (@Sendable (Closing) -> Void)?) in
             guard state.closing == nil, !state.finished else { return (.dropped, nil) }
             if !message.isReplay {
                 var verdict: Closing?
@@ -87,9 +87,9 @@ final class Outbox: Sendable {
                 }
                 if let verdict {
                     state.closing = verdict
-                    let doom = state.doomWaiter
-                    state.doomWaiter = nil
-                    return (.doomed(verdict), doom)
+                    let onDoom = state.onDoom
+                    state.onDoom = nil
+                    return (.doomed(verdict), onDoom)
                 }
                 state.liveCount += 1
             }
@@ -99,7 +99,7 @@ final class Outbox: Sendable {
             state.drainPending = true
             return (.queued(wake: wake), nil)
         }
-        if case .doomed(let closing) = result { doomResume?.resume(returning: closing) }
+        if case .doomed(let closing) = result { onDoom?(closing) }
         return result
     }
 
@@ -127,43 +127,35 @@ final class Outbox: Sendable {
         }
     }
 
-    /// Returns when the connection is doomed (with why) or finished normally (nil).
-    func doomed() async -> Closing? {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Closing?, Never>) in
-                let now = state.withLock { state -> Closing?? in
-                    if let closing = state.closing { return .some(closing) }
-                    if state.finished { return .some(nil) }
-                    state.doomWaiter = continuation
-                    return nil
-                }
-                if let now { continuation.resume(returning: now) }
-            }
-        } onCancel: {
-            finish()
+    /// Calls `handler` once when the connection is doomed, at once if it already is; never once it finished.
+    func whenDoomed(_ handler: @escaping @Sendable (Closing) -> Void) {
+        let now = state.withLock { state -> Closing? in
+            if state.finished { return nil }
+            if let closing = state.closing { return closing }
+            state.onDoom = handler
+            return nil
         }
+        if let now { handler(now) }
     }
 
     /// Dooms the connection from outside (shutdown); false when it already was doomed or finished.
     @discardableResult
     func doom(_ closing: Closing) -> Bool {
-        let (changed, doom) = state.withLock { state -> (Bool, CheckedContinuation<Closing?, Never>?) in
+        let (changed, onDoom) = state.withLock { state -> (Bool, (@Sendable (Closing) -> Void)?) in
             guard state.closing == nil, !state.finished else { return (false, nil) }
             state.closing = closing
-            defer { state.doomWaiter = nil }
-            return (true, state.doomWaiter)
+            defer { state.onDoom = nil }
+            return (true, state.onDoom)
         }
-        doom?.resume(returning: closing)
+        onDoom?(closing)
         return changed
     }
 
-    /// The connection ended: nothing more is written, and the watchdog returns.
+    /// The connection ended: nothing more is written, and a doom no longer calls anyone.
     func finish() {
-        let doom = state.withLock { state -> CheckedContinuation<Closing?, Never>? in
+        state.withLock { state in
             state.finished = true
-            defer { state.doomWaiter = nil }
-            return state.doomWaiter
+            state.onDoom = nil
         }
-        doom?.resume(returning: nil)
     }
 }

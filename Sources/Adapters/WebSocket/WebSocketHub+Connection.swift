@@ -8,46 +8,37 @@ import Ports
 import Synchronization
 
 extension WebSocketHub {
-    /// Runs one connection until it ends: `read` consumes the inbound messages while a watchdog closes the socket when
-    /// the outbox is doomed (slow consumer, shutdown). Outbound messages need no task here: the `ConnectionWriter`
-    /// writes them on the channel's event loop. A protocol error from reading (a message over the size limit) is
-    /// rethrown, so the connection closes with its code (1009).
+    /// Runs one connection until `read`, which consumes the inbound messages, returns. Outbound messages need no task
+    /// here: the `ConnectionWriter` writes them on the channel's event loop. Nor does the close of a doomed connection
+    /// (slow consumer, shutdown): the doom starts a task that sends the close frame and, when the client does not answer
+    /// within the grace period (one that stopped reading never will), closes the socket, which ends `read`. An idle
+    /// connection thus holds no task of its own besides the one running `read`. A protocol error from reading (a
+    /// message over the size limit) is rethrown, so the connection closes with its code (1009).
     func serve(
         _ writer: ConnectionWriter, outbound: WebSocketOutboundWriter, logger: Logger,
-        read: @escaping @Sendable () async throws -> Void
+        read: @Sendable () async throws -> Void
     ) async throws {
         let outbox = writer.outbox
-        enum Role { case reader((any Error)?), watchdog }
-        let readError = await withTaskGroup(of: Role.self) { group -> (any Error)? in
-            group.addTask {
-                guard let closing = await outbox.doomed() else { return .watchdog }
-                logger.info("closing websocket", metadata: ["ws.close.code": "\(closing.code)", "ws.close.reason": "\(closing.reason.rawValue)"])
-                await withTimeout(self.settings.closeGrace) {
+        let channel = writer.channel
+        let grace = settings.closeGrace
+        outbox.whenDoomed { closing in
+            logger.info("closing websocket", metadata: ["ws.close.code": "\(closing.code)", "ws.close.reason": "\(closing.reason.rawValue)"])
+            Task {
+                await withTimeout(grace) {
                     try? await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason.rawValue)
                 }
-                return .watchdog
+                try? await Task.sleep(for: grace)
+                try? await channel.close()
             }
-            group.addTask {
-                do {
-                    try await read()
-                    return .reader(nil)
-                } catch {
-                    logger.debug("websocket read ended", metadata: ["error": "\(error)"])
-                    return .reader(error)
-                }
-            }
-            var readError: (any Error)?
-            while let role = await group.next() {
-                switch role {
-                case .reader(let error):
-                    if !(error is CancellationError) { readError = error }
-                    outbox.finish()
-                case .watchdog: group.cancelAll()
-                }
-            }
-            return readError
         }
-        if let readError { throw readError }
+        defer { outbox.finish() }
+        do {
+            try await read()
+        } catch is CancellationError {
+        } catch {
+            logger.debug("websocket read ended", metadata: ["error": "\(error)"])
+            throw error
+        }
     }
 }
 
