@@ -221,24 +221,18 @@ import WebSocket
         let hub = service.dependencies.hub
         let sent = AtomicCount()
         let received = AtomicCount()
-        @Sendable func slowClosed() -> Int { hub.status().counters.first { $0.name == "slow_consumers_closed" }?.value ?? 0 }
+        @Sendable func slowClosed() -> Int { Self.counter(hub, "slow_consumers_closed") }
         try await service.live { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     // The stalled client: subscribes, then never reads again until the server gave up on it.
-                    try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
-                        var session = NativeSession(inbound: inbound, outbound: outbound)
-                        _ = try await session.until("connected")
-                        try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
+                    try await Self.subscribedToAll(client) { _ in
                         while slowClosed() == 0 { try await Task.sleep(for: .milliseconds(20)) }
                     }
                 }
                 group.addTask {
                     // The reading client counts every pattern until the test is over and cancels it.
-                    try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
-                        var session = NativeSession(inbound: inbound, outbound: outbound)
-                        _ = try await session.until("connected")
-                        try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
+                    try await Self.subscribedToAll(client) { session in
                         while true { received.add(try await session.next().filter { $0["T"] as? String == "pattern" }.count) }
                     }
                 }
@@ -247,7 +241,6 @@ import WebSocket
                 // or less depending on the kernel) are full and its queue overflows, then 50 batches more. The
                 // producer is paced by the reading client, so only the stalled one can fall behind, however slow the box.
                 let now = service.clock.now()
-                let extras = (0..<150).map { (name: "level_\($0)", value: ExtraValue.number(Double($0) * 1.5)) }
                 var batchesAfterClose = 0
                 while batchesAfterClose < 50 {
                     guard sent.load() < 100_000 else {
@@ -255,11 +248,7 @@ import WebSocket
                         break
                     }
                     let start = sent.load()
-                    let batch = (start..<start + 10).map {
-                        Pattern(
-                            symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.9, detectedAt: now - EpochMillis($0),
-                            expiresAt: now + 3_600_000, extras: extras)
-                    }
+                    let batch = Self.bigEvents(start..<start + 10, now: now)
                     hub.broadcast(AppliedChanges(upserted: batch), at: now)
                     sent.add(batch.count)
                     let deadline = ContinuousClock.now + .seconds(30)
@@ -289,14 +278,11 @@ import WebSocket
         let hub = service.dependencies.hub
         let resume = AtomicCount()
         let received = AtomicCount()
-        @Sendable func counter(_ name: String) -> Int { hub.status().counters.first { $0.name == name }?.value ?? 0 }
+        @Sendable func counter(_ name: String) -> Int { Self.counter(hub, name) }
         try await service.live { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
-                        var session = NativeSession(inbound: inbound, outbound: outbound)
-                        _ = try await session.until("connected")
-                        try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
+                    try await Self.subscribedToAll(client) { session in
                         while resume.load() == 0 { try await Task.sleep(for: .milliseconds(10)) }
                         while true { received.add(try await session.next().filter { $0["T"] as? String == "pattern" }.count) }
                     }
@@ -305,7 +291,6 @@ import WebSocket
                 // Big events (about 4 KB each) until the socket's buffers are full and the channel stops taking writes:
                 // then messages stay queued in the hub, not yet handed to the channel.
                 let now = service.clock.now()
-                let extras = (0..<150).map { (name: "level_\($0)", value: ExtraValue.number(Double($0) * 1.5)) }
                 var sent = 0
                 @Sendable func held() -> Int { counter("messages_queued") - counter("messages_delivered") }
                 while held() < 200 {
@@ -313,11 +298,7 @@ import WebSocket
                         Issue.record("the channel kept taking writes for \(sent) events")
                         break
                     }
-                    let batch = (sent..<sent + 20).map {
-                        Pattern(
-                            symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.9, detectedAt: now - EpochMillis($0),
-                            expiresAt: now + 3_600_000, extras: extras)
-                    }
+                    let batch = Self.bigEvents(sent..<sent + 20, now: now)
                     hub.broadcast(AppliedChanges(upserted: batch), at: now)
                     sent += batch.count
                     try await Task.sleep(for: .milliseconds(2))
@@ -332,6 +313,32 @@ import WebSocket
                 #expect(counter("slow_consumers_closed") == 0)
             }
         }
+    }
+
+    /// AAPL Doji patterns of about 4 KB each (150 extra indicators), one per index, for filling socket buffers.
+    static func bigEvents(_ indices: Range<Int>, now: EpochMillis) -> [Pattern] {
+        let extras = (0..<150).map { (name: "level_\($0)", value: ExtraValue.number(Double($0) * 1.5)) }
+        return indices.map {
+            Pattern(
+                symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.9, detectedAt: now - EpochMillis($0),
+                expiresAt: now + 3_600_000, extras: extras)
+        }
+    }
+
+    /// Connects, waits for `connected`, subscribes to everything, then runs `body` with the session.
+    static func subscribedToAll(
+        _ client: some TestClientProtocol, _ body: @escaping @Sendable (inout NativeSession) async throws -> Void
+    ) async throws {
+        try await client.ws("/ws", configuration: Self.client) { inbound, outbound, _ in
+            var session = NativeSession(inbound: inbound, outbound: outbound)
+            _ = try await session.until("connected")
+            try await session.subscribe(#"{"action":"subscribe","id":"all"}"#)
+            try await body(&session)
+        }
+    }
+
+    static func counter(_ hub: WebSocketHub, _ name: String) -> Int {
+        hub.status().counters.first { $0.name == name }?.value ?? 0
     }
 
     /// Connects, reads the `connected` message and returns its seq.
