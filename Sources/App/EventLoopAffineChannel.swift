@@ -22,9 +22,9 @@ func affineServer<Context: WebSocketRequestContext>(
 /// the channel's event loop as the task's preferred executor, the handler resumes on the thread that read the
 /// request, and its writes go straight to the socket (NIO's async writer writes in place when called on its loop).
 ///
-/// Child tasks inherit the preference: a WebSocket connection's writer, watchdog and reader run on its loop too. Work
-/// that arrives from elsewhere, such as a fan-out from the ingestion task, still hops once, as before. A handler must
-/// not block its thread; none of ours does (I/O awaits, the scan is microseconds).
+/// Child tasks inherit the preference, so a WebSocket connection's reading runs on its loop too. Its outbound messages
+/// need no task at all: the fan-out schedules one job per loop for the connections it woke (`ConnectionWriter`, in the
+/// WebSocket adapter). A handler must not block its thread; none of ours does (I/O awaits, the scan is microseconds).
 struct EventLoopAffineChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base

@@ -114,9 +114,8 @@ public final class WebSocketHub: PatternBroadcaster {
                 state.history.append(encoded, seq: encoded.seq, at: now)
                 guard !state.connections.isEmpty else { continue }
                 for (owner, names) in state.index.match(event) {
-                    guard let message = Self.message(encoded, names: names, owner: owner, at: enqueuedAt, state: &state, epoch: epoch)
+                    guard let (writer, message) = Self.message(encoded, names: names, owner: owner, at: enqueuedAt, state: &state, epoch: epoch)
                     else { continue }
-                    guard let writer = state.connections[owner]?.writer else { continue }
                     for part in message {
                         switch writer.outbox.push(part) {
                         case .queued(let wake):
@@ -232,7 +231,7 @@ public final class WebSocketHub: PatternBroadcaster {
             for entry in entries {
                 let names = state.index.replay(entry.element.event, seq: entry.seq, to: id)
                 guard !names.isEmpty,
-                    let parts = Self.message(entry.element, names: names, owner: id, at: enqueuedAt, state: &state, epoch: epoch)
+                    let (_, parts) = Self.message(entry.element, names: names, owner: id, at: enqueuedAt, state: &state, epoch: epoch)
                 else { continue }
                 for var part in parts {
                     part.isReplay = true
@@ -248,12 +247,14 @@ public final class WebSocketHub: PatternBroadcaster {
         counters.replayed.add(replayed, ordering: .relaxed)
     }
 
-    /// The queue entries for one recipient of one event, in its connection's protocol.
+    /// The recipient's writer and its queue entries for one event, in its connection's protocol (one connection
+    /// look-up per recipient on the fan-out's path).
     private static func message(
         _ encoded: EncodedEvent, names: [String], owner: UInt64, at enqueuedAt: ContinuousClock.Instant, state: inout State,
         epoch: String
-    ) -> [OutboundMessage]? {
+    ) -> (ConnectionWriter, [OutboundMessage])? {
         guard let connection = state.connections[owner] else { return nil }
+        let writer = connection.writer
         switch connection.kind {
         case .native:
             let tail: [UInt8]
@@ -267,9 +268,9 @@ public final class WebSocketHub: PatternBroadcaster {
             } else {
                 tail = NativeProtocol.recipientTail(names)
             }
-            return [OutboundMessage(body: encoded.nativeBody(epoch: epoch), tail: tail, isEvent: true, enqueuedAt: enqueuedAt)]
+            return (writer, [OutboundMessage(body: encoded.nativeBody(epoch: epoch), tail: tail, isEvent: true, enqueuedAt: enqueuedAt)])
         case .socketIO:
-            return encoded.socketIOFrames(epoch: epoch).map { OutboundMessage(body: $0, isEvent: true, enqueuedAt: enqueuedAt) }
+            return (writer, encoded.socketIOFrames(epoch: epoch).map { OutboundMessage(body: $0, isEvent: true, enqueuedAt: enqueuedAt) })
         }
     }
 
