@@ -1,7 +1,6 @@
 import Domain
 import HTTP
 import Hummingbird
-import HummingbirdWebSocket
 import InMemory
 import Logging
 import Ports
@@ -175,7 +174,7 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
     let router = buildRouter(dependencies)
     var app = Application(
         router: MethodRouting(router),
-        server: affineServer(webSocketRouter: router, configuration: .init(ws: WebSocketRoutes(hub: dependencies.hub).serverConfiguration)),
+        server: affineServer(webSocketEndpoints(dependencies)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "patterndesk"),
         logger: logger)
     app.addServices(services)
@@ -183,8 +182,8 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
 }
 
 /// The HTTP and WebSocket surface over the given dependencies.
-func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> Router<ChannelRequestContext> {
-    let router = Router(context: ChannelRequestContext.self)
+func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
     let requestMetrics = HTTPRequestMetrics()
     router.add(middleware: requestMetrics.middleware())  // outermost: sees the status the error middleware gives
     addAPIErrorHandling(to: router)
@@ -217,14 +216,26 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     }
     OperationsController(readiness: ready).register(on: router)
     MetricsEndpoint(patterns: patterns, requests: requestMetrics, readiness: ready).register(on: router)
-    let authenticator = dependencies.authenticator
-    WebSocketRoutes(
-        hub: hub,
-        users: WebSocketUsers(
-            identify: { request in try await authenticator.optionalUser(forUpgrade: request) },
-            presetFilters: { user, id in try await userData.preset(id, of: user)?.filters })
-    ).register(on: router)
+    webSocketEndpoints(dependencies).register(on: router)
     return router
+}
+
+/// The WebSocket endpoints: the hub, with users identified by the HTTP adapter's authenticator and presets read from
+/// the user-data store.
+func webSocketEndpoints<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> WebSocketEndpoints {
+    let authenticator = dependencies.authenticator
+    let userData = dependencies.userData
+    return WebSocketEndpoints(
+        hub: dependencies.hub,
+        users: WebSocketUsers(
+            identify: { request in
+                do {
+                    return try await authenticator.optionalUser(forUpgrade: request)
+                } catch let error as APIError {
+                    throw WebSocketRefusal(status: error.status, code: error.code, message: error.message)
+                }
+            },
+            presetFilters: { user, id in try await userData.preset(id, of: user)?.filters }))
 }
 
 /// Ready when the warm start is loaded and the event source is connected; otherwise `not_ready` with the failing
@@ -277,7 +288,7 @@ extension ReadinessReport {
 
 /// Opens the repository existential so that the controller is specialised for the concrete adapter.
 private func registerUserRoutes<Store: PatternStore, Clock: WallClock>(
-    _ repository: some UserDataRepository, _ dependencies: Dependencies<Store, Clock>, on router: Router<ChannelRequestContext>
+    _ repository: some UserDataRepository, _ dependencies: Dependencies<Store, Clock>, on router: Router<BasicRequestContext>
 ) {
     UserDataController(repository: repository, authenticator: dependencies.authenticator, catalog: dependencies.catalog, clock: dependencies.clock)
         .register(on: router)

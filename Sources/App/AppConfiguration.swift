@@ -26,6 +26,8 @@ import WebSocket
 ///   - `demo.seed` (int, default `42`): seed of the demo generator (synthetic mode).
 ///   - `ws.queue-messages` (4096), `ws.queue-bytes` (8 MiB): a WebSocket client with more queued is closed with 1008;
 ///     `ws.lag-ms` (5000): one whose oldest queued message is older is closed with 1013.
+///   - `ws.ping-seconds` (30): a native WebSocket client is pinged this often and closed (1001) when it sent nothing
+///     back, not even a pong, by the next ping.
 ///   - `ws.history-count` (10000), `ws.history-seconds` (120): the replay history for `resume` keeps at least this many
 ///     events and everything this young (at most 250,000 events).
 ///   - `patterns.ttl` (int, default `3600`): seconds a pattern without `expires_at` lives.
@@ -169,6 +171,9 @@ struct AppConfiguration: Sendable, Equatable {
         let lagMillis = reader.int(forKey: "ws.lag-ms", default: 5000)
         guard lagMillis >= 100 else { throw Invalid.value(key: "ws.lag-ms", rule: ">= 100") }
         webSocket.lagBudget = .milliseconds(lagMillis)
+        let pingSeconds = reader.int(forKey: "ws.ping-seconds", default: 30)
+        guard pingSeconds >= 1 else { throw Invalid.value(key: "ws.ping-seconds", rule: ">= 1") }
+        webSocket.pingInterval = .seconds(pingSeconds)
         webSocket.historyCount = reader.int(forKey: "ws.history-count", default: webSocket.historyCount)
         webSocket.historyAge = EpochMillis(reader.int(forKey: "ws.history-seconds", default: Int(webSocket.historyAge / 1000))) * 1000
         webSocket.historyCapacity = max(webSocket.historyCapacity, webSocket.historyCount)

@@ -1,18 +1,13 @@
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
+import WebSocket
 
-/// HTTP/1 with the WebSocket upgrade, each connection running on its own event loop (``EventLoopAffineChannel``).
-func affineServer<Context: WebSocketRequestContext>(
-    webSocketRouter: Router<Context>, configuration: HTTP1WebSocketUpgradeChannel.Configuration
-) -> HTTPServerBuilder {
-    let webSocketResponder = webSocketRouter.buildResponder()
-    return HTTPServerBuilder { responder in
-        EventLoopAffineChannel(
-            HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: configuration))
-    }
+/// HTTP/1 with the WebSocket upgrade, each HTTP connection's task running on its own event loop
+/// (``EventLoopAffineChannel``); upgraded WebSocket connections have no task (`WebSocketServerChannel`).
+func affineServer(_ endpoints: WebSocketEndpoints) -> HTTPServerBuilder {
+    HTTPServerBuilder { responder in EventLoopAffineChannel(WebSocketServerChannel(responder: responder, endpoints: endpoints)) }
 }
 
 /// A server child channel whose connection task runs on the connection's own event loop.
@@ -22,9 +17,8 @@ func affineServer<Context: WebSocketRequestContext>(
 /// the channel's event loop as the task's preferred executor, the handler resumes on the thread that read the
 /// request, and its writes go straight to the socket (NIO's async writer writes in place when called on its loop).
 ///
-/// Child tasks inherit the preference, so a WebSocket connection's reading runs on its loop too. Its outbound messages
-/// need no task at all: the fan-out schedules one job per loop for the connections it woke (`ConnectionWriter`, in the
-/// WebSocket adapter). A handler must not block its thread; none of ours does (I/O awaits, the scan is microseconds).
+/// A WebSocket connection needs none of this: once upgraded, its loop runs it without a task, and the fan-out schedules
+/// one job per loop for the connections it woke (`ConnectionWriter`, in the WebSocket adapter). A handler must not block its thread; none of ours does (I/O awaits, the scan is microseconds).
 struct EventLoopAffineChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base

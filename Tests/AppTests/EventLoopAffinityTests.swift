@@ -1,9 +1,11 @@
 @testable import App
 import Hummingbird
 import HummingbirdTesting
-import HummingbirdWebSocket
+import Domain
+import InMemory
 import NIOPosix
 import Testing
+import WebSocket
 
 /// The server built by `affineServer` runs handlers on NIO event loop threads (no hop to the cooperative pool),
 /// and so does everything a handler awaits and every child task it starts.
@@ -12,7 +14,7 @@ import Testing
     static func onEventLoop() -> Bool { MultiThreadedEventLoopGroup.currentEventLoop != nil }
 
     @Test func `a handler, its continuations after a suspension and its child tasks run on an event loop thread`() async throws {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: BasicRequestContext.self)
         router.get("where") { _, _ -> String in
             let first = Self.onEventLoop()
             try await Task.sleep(for: .milliseconds(2))
@@ -23,7 +25,8 @@ import Testing
             }
             return "\(first) \(resumed) \(child)"
         }
-        let app = Application(router: router, server: affineServer(webSocketRouter: router, configuration: .init()))
+        let hub = WebSocketHub(catalog: Catalog(symbols: [], sectors: [], universes: []), clock: SystemWallClock(), epoch: "test")
+        let app = Application(router: router, server: affineServer(WebSocketEndpoints(hub: hub)))
         try await app.test(.live) { client in
             for _ in 0..<3 {  // several connections and requests
                 try await client.execute(uri: "/where", method: .get) { response in

@@ -4,15 +4,15 @@ import Synchronization
 
 /// Writes one connection's outbox to its channel, on the channel's event loop.
 ///
-/// Messages go straight to the socket as ready-made WebSocket frames, not through hummingbird-websocket's outbound
-/// writer: that path costs a task wake-up, an actor hop and an async-writer hand-off per message, then a walk down the
-/// pipeline, a boxed frame and a separate header buffer in NIO's frame encoder. The fan-out of one event to many
+/// Messages go straight to the socket as ready-made WebSocket frames: no task wake-up, actor hop or async-writer
+/// hand-off per message (what hummingbird-websocket's outbound writer cost), and no walk down the pipeline, boxed
+/// frame or separate header buffer (what NIO's frame encoder costs). The fan-out of one event to many
 /// connections paid that once per recipient. Here the fan-out schedules one job per event loop for all the connections
 /// it woke there (`scheduleDrains`), and each job writes and flushes its connections' queues through `FrameSink`, a
 /// handler next to the pipeline's head, each frame one buffer: header and payload together.
 ///
-/// The framework's writer is still used for what it owns: pings, pongs and the close handshake. Once the outbox is
-/// doomed or finished, `drain` writes nothing more, so no data frame follows a close frame.
+/// Pings, pongs and the close handshake are the `WebSocketConnection` handler's, written through NIO's frame encoder.
+/// Once the outbox is doomed or finished, `drain` writes nothing more, so no data frame follows a close frame.
 final class ConnectionWriter: Sendable {
     let outbox: Outbox
     let channel: any Channel
@@ -29,11 +29,6 @@ final class ConnectionWriter: Sendable {
         self.counters = counters
         self.batchMessages = batchMessages
         sink = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
-    }
-
-    /// Puts the writer's `FrameSink` next to the pipeline's head; nothing is written before it is there.
-    func attach() async throws {
-        try await channel.pipeline.addHandler(FrameSink(self), position: .first).get()
     }
 
     /// Queues a message from the connection's own handling (a reply, a ping) and schedules its writing.

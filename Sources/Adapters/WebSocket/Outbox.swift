@@ -36,7 +36,7 @@ struct Closing: Sendable, Equatable {
 /// A connection's bounded send queue. Producers (the fan-out, the connection's own request handling) push without
 /// ever waiting; the connection's `ConnectionWriter` drains it on the channel's event loop. A push that would take the
 /// queue over its limits, or that finds the oldest message older than the lag budget, dooms the connection instead:
-/// nothing more is written and the doom closes the connection (see `WebSocketHub.serve`), so one stalled client never
+/// nothing more is written and the doom closes the connection (see `WebSocketConnection`), so one stalled client never
 /// holds anyone else up.
 ///
 /// The queue also remembers whether a drain is due: the first push after the queue ran empty answers `wake: true`,

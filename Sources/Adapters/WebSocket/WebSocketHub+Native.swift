@@ -1,8 +1,5 @@
 import Domain
-import HummingbirdWebSocket
-import Logging
 import NIOCore
-import NIOWebSocket
 import Ports
 import Synchronization
 
@@ -10,35 +7,20 @@ extension WebSocketHub {
     /// Subscriptions one connection may hold.
     static let maximumSubscriptions = 100
 
-    /// The native protocol at `/ws`: `connected` first, then requests answered in order, events as they match.
-    func runNative(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, user: UserID? = nil,
-        users: WebSocketUsers? = nil, logger: Logger
-    ) async throws {
-        try await withConnection(.native, channel: channel, outbound: outbound) { id, writer, seq, oldestSeq in
-            writer.send(
-                OutboundMessage(body: NativeProtocol.connected(epoch: epoch, seq: seq, oldestSeq: oldestSeq, serverTime: clock.now())))
-            try await serve(writer, outbound: outbound, logger: logger) {
-                for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
-                    let saved = await self.savedPreset(named: message, user: user, users: users)
-                    self.handleNative(message, connection: id, writer: writer, savedPreset: saved)
-                }
-            }
-        }
-    }
-
-    /// The filters of the saved preset a `subscribe` names by id, looked up for the connection's user before the
-    /// request is handled (the store is asynchronous, the hub is not); nil when it names none or there is no user.
-    func savedPreset(named message: WebSocketMessage, user: UserID?, users: WebSocketUsers?) async -> Result<JSONValue?, RealtimeProtocolError>? {
-        guard case .text(let text) = message, text.utf8.count <= settings.maxRequestBytes, text.contains("preset"),
+    /// For a `subscribe` that names a saved preset, the look-up of its filters for the connection's user, to run before
+    /// the request is handled (the store is asynchronous, the hub is not); nil when it names none or there is no user.
+    func presetLookup(_ text: String, user: UserID?, users: WebSocketUsers?) -> (@Sendable () async -> Result<JSONValue?, RealtimeProtocolError>)? {
+        guard text.utf8.count <= settings.maxRequestBytes, text.contains("preset"),
             let request = try? JSONParser.parse(text), request["action"]?.stringValue == "subscribe",
             let reference = SubscriptionCriteria.presetReference(request), let user, let users
         else { return nil }
-        guard let id = Int64(reference) else { return .success(nil) }
-        do {
-            return .success(try await users.presetFilters(user, id))
-        } catch {
-            return .failure(RealtimeProtocolError(code: "unavailable", message: "saved presets are unavailable right now; try again shortly"))
+        guard let id = Int64(reference) else { return { .success(nil) } }
+        return {
+            do {
+                return .success(try await users.presetFilters(user, id))
+            } catch {
+                return .failure(RealtimeProtocolError(code: "unavailable", message: "saved presets are unavailable right now; try again shortly"))
+            }
         }
     }
 

@@ -1,53 +1,8 @@
 import Domain
-import HummingbirdWebSocket
-import Logging
-import NIOCore
-import NIOWebSocket
 import Ports
 import Synchronization
 
 extension WebSocketHub {
-    /// Socket.IO v5 over Engine.IO v4 (websocket transport): OPEN, then the client's CONNECT, `connection_confirmed`,
-    /// server pings every `pingInterval`, and the TickStock events.
-    func runSocketIO(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger) async throws {
-        try await withConnection(.socketIO, channel: channel, outbound: outbound) { id, writer, _, _ in
-            let sessionID = Self.sessionID(id)
-            writer.send(OutboundMessage(body: SocketIOProtocol.open(sessionID: sessionID)))
-            let lastPong = LastPong(Int64(clock.now()))
-            try await serve(writer, outbound: outbound, logger: logger) {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    // Engine.IO v4: the server pings; a client that does not answer within the timeout is gone.
-                    group.addTask {
-                        while true {
-                            try await Task.sleep(for: .milliseconds(SocketIOProtocol.pingInterval))
-                            let sent = Int64(self.clock.now())
-                            writer.send(OutboundMessage(body: SocketIOProtocol.ping))
-                            try await Task.sleep(for: .milliseconds(SocketIOProtocol.pingTimeout))
-                            if lastPong.millis.load(ordering: .relaxed) < sent { return }
-                        }
-                    }
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: self.settings.maxFrameSize) {
-                            guard case .text(let text) = message else { continue }
-                            let packet: SocketIOProtocol.Inbound
-                            do throws(RealtimeProtocolError) {
-                                packet = try SocketIOProtocol.parse(Array(text.utf8))
-                            } catch {
-                                self.counters.badRequests.add(1, ordering: .relaxed)
-                                self.emit(writer, "protocol_error") { $0.object { $0.field("message", error.message) } }
-                                continue
-                            }
-                            if case .pong = packet { lastPong.millis.store(Int64(self.clock.now()), ordering: .relaxed) }
-                            if !self.handleSocketIO(packet, connection: id, sessionID: sessionID, writer: writer) { return }
-                        }
-                    }
-                    _ = try await group.next()
-                    group.cancelAll()
-                }
-            }
-        }
-    }
-
     /// Acts on one packet; false when the client asked to close.
     func handleSocketIO(_ packet: SocketIOProtocol.Inbound, connection: UInt64, sessionID: String, writer: ConnectionWriter) -> Bool {
         let now = clock.now()
@@ -175,10 +130,4 @@ extension WebSocketHub {
         }
         return text + String(id, radix: 36)
     }
-}
-
-/// When the client last answered a ping, shared by the reader and the ping loop.
-final class LastPong: Sendable {
-    let millis: Atomic<Int64>
-    init(_ millis: Int64) { self.millis = Atomic(millis) }
 }

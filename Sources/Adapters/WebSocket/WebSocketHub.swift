@@ -1,8 +1,6 @@
 public import Domain
 public import Ports
-import HummingbirdWebSocket
 import NIOCore
-import NIOWebSocket
 import Synchronization
 
 /// The real-time core shared by both protocols: connections, the subscription index, the sequenced history and the
@@ -27,6 +25,8 @@ public final class WebSocketHub: PatternBroadcaster {
         public var maxFrameSize = 1 << 20
         /// How long a close handshake may take before the socket is dropped.
         public var closeGrace: Duration = .seconds(2)
+        /// A native connection is pinged this often and closed when nothing came back by the next ping.
+        public var pingInterval: Duration = .seconds(30)
         /// Messages per native frame at most.
         public var batchMessages = 256
         public init() {}
@@ -152,21 +152,6 @@ public final class WebSocketHub: PatternBroadcaster {
     }
 
     // MARK: - Connections
-
-    /// Registers a connection on `channel` for the length of `body`; once shutdown began, closes the socket with 1001
-    /// instead.
-    func withConnection(
-        _ kind: Kind, channel: any Channel, outbound: WebSocketOutboundWriter,
-        _ body: (_ id: UInt64, _ writer: ConnectionWriter, _ seq: UInt64, _ oldestSeq: UInt64?) async throws -> Void
-    ) async throws {
-        guard let opened = open(kind, channel: channel) else {
-            try? await outbound.close(.goingAway, reason: Closing.Reason.shutdown.rawValue)
-            return
-        }
-        defer { close(opened.id) }
-        try await opened.writer.attach()
-        try await body(opened.id, opened.writer, opened.seq, opened.oldestSeq)
-    }
 
     /// Registers a connection; nil once shutdown began.
     func open(_ kind: Kind, channel: any Channel) -> (id: UInt64, writer: ConnectionWriter, seq: UInt64, oldestSeq: UInt64?)? {
