@@ -154,14 +154,19 @@ def test_soak_2000_connections_in_churn_return_to_baseline(redis_server, service
     wait_for(lambda: service.stats()["websocket"]["connections"] == 0, what="warm-up connections closed")
     baseline = rss_kb(service.proc.pid)
     opened_before = service.stats()["websocket"]["counters"]["connections_opened"]
-    churn(service, 2000)
-    wait_for(lambda: service.stats()["websocket"]["connections"] == 0, what="every connection closed")
+    rounds = []
+    for _ in range(3):
+        churn(service, 2000)
+        wait_for(lambda: service.stats()["websocket"]["connections"] == 0, what="every connection closed")
+        rounds.append(rss_kb(service.proc.pid))
     stats = service.stats()["websocket"]
     assert stats["subscriptions"] == 0
-    assert stats["counters"]["connections_opened"] - opened_before == 2000
-    after = rss_kb(service.proc.pid)
-    print(f"soak: RSS {baseline} KB before, {after} KB after 2000 connections")
-    assert after - baseline < 8 * 1024, f"RSS grew {after - baseline} KB over 2000 connections"
+    assert stats["counters"]["connections_opened"] - opened_before == 3 * 2000
+    print(f"soak: RSS {baseline} KB before, {rounds} KB after each round of 2000 connections")
+    assert rounds[0] - baseline < 8 * 1024, f"RSS grew {rounds[0] - baseline} KB over 2000 connections"
+    # Memory a connection leaves behind adds up round after round (about 3 MB a round before connections ran
+    # without tasks); what the allocator keeps for reuse does not.
+    assert rounds[2] - rounds[0] < 1024, f"RSS kept growing: {rounds} KB after successive rounds"
 
 
 def test_the_benchmarks_compiled_clients_record_what_they_were_sent(redis_server, service):
