@@ -13,7 +13,8 @@ import Synchronization
 /// limit, 1007 for invalid UTF-8 text, 1002 for a broken sequence), answers pings, takes part in the close handshake,
 /// and hands each message to the hub's protocol handling, which answers through the connection's `ConnectionWriter`.
 /// A native `subscribe` that names a saved preset needs the store, which is asynchronous: the lookup runs in a short
-/// task, and the messages after it wait, so replies keep their order.
+/// task, the messages after it wait, so replies keep their order, and the connection reads nothing more meanwhile, so
+/// a client cannot pile up requests behind a slow store.
 ///
 /// Liveness: native connections get a WebSocket ping every `pingInterval` and are closed (1001) when nothing at all
 /// came back by the next one; Socket.IO connections get Engine.IO pings and are closed when no pong comes within
@@ -189,6 +190,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
         case .native:
             if case .text(let text) = message, let lookup = hub.presetLookup(text, user: user, users: users) {
                 lookingUp = true
+                // Read no more until it is answered: what waits is at most what one read already decoded.
+                try? context.channel.syncOptions?.setOption(.autoRead, value: false)
                 let loop = context.eventLoop
                 let bound = NIOLoopBound(ContextBox(self, context), eventLoop: loop)
                 Task {
@@ -222,6 +225,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
         while !lookingUp, !waiting.isEmpty {
             handle(waiting.removeFirst(), context: context)
         }
+        if !lookingUp { try? context.channel.syncOptions?.setOption(.autoRead, value: true) }
     }
 
     // MARK: - Closing
