@@ -53,6 +53,11 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
         self.logger = logger
     }
 
+    /// This handler and its context, for a closure that comes back to the event loop.
+    private func loopBound(_ context: ChannelHandlerContext) -> NIOLoopBound<ContextBox> {
+        NIOLoopBound(ContextBox(self, context), eventLoop: context.eventLoop)
+    }
+
     // MARK: - Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -71,7 +76,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
             return
         }
         let loop = context.eventLoop
-        let bound = NIOLoopBound(ContextBox(self, context), eventLoop: loop)
+        let bound = loopBound(context)
         opened.writer.outbox.whenDoomed { closing in
             loop.execute { bound.value.handler.doomed(closing, context: bound.value.context) }
         }
@@ -193,7 +198,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
                 // Read no more until it is answered: what waits is at most what one read already decoded.
                 try? context.channel.syncOptions?.setOption(.autoRead, value: false)
                 let loop = context.eventLoop
-                let bound = NIOLoopBound(ContextBox(self, context), eventLoop: loop)
+                let bound = loopBound(context)
                 Task {
                     let saved = await lookup()
                     loop.execute { bound.value.handler.lookedUp(text, saved, context: bound.value.context) }
@@ -271,7 +276,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
     // MARK: - Liveness
 
     private func scheduleLiveness(context: ChannelHandlerContext, after delay: Duration) {
-        let bound = NIOLoopBound(ContextBox(self, context), eventLoop: context.eventLoop)
+        let bound = loopBound(context)
         timer = context.eventLoop.scheduleTask(in: TimeAmount(delay)) { bound.value.handler.livenessDue(context: bound.value.context) }
     }
 
@@ -288,7 +293,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
             // Engine.IO v4: the server pings; a client that does not answer within the timeout is gone.
             let sent = Int64(hub.clock.now())
             writer.send(OutboundMessage(body: SocketIOProtocol.ping))
-            let bound = NIOLoopBound(ContextBox(self, context), eventLoop: context.eventLoop)
+            let bound = loopBound(context)
             timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(SocketIOProtocol.pingTimeout))) {
                 let connection = bound.value.handler
                 guard !connection.closed, !connection.closeSent else { return }
@@ -309,18 +314,11 @@ enum WebSocketMessage: Sendable {
 }
 
 /// The handler and its context, for closures that come back to the event loop (only ever touched there).
-private struct ContextBox {
+fileprivate struct ContextBox {
     let handler: WebSocketConnection
     let context: ChannelHandlerContext
     init(_ handler: WebSocketConnection, _ context: ChannelHandlerContext) {
         self.handler = handler
         self.context = context
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -125,7 +125,4 @@ public struct WebSocketEndpoints: Sendable {
             throw HTTPError(.badRequest, message: "/ws takes a WebSocket upgrade (Upgrade: websocket)")
         }
     }
-
-    /// The settings the upgraded connections use: frames up to the hub's `maxFrameSize`.
-    public var maxFrameSize: Int { hub.settings.maxFrameSize }
 }
