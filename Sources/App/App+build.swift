@@ -172,9 +172,10 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
         logger.info("embedded default: in-memory index with the synthetic demo producer", metadata: ["demo.rate": "\(configuration.demoRate)"])
     }
     let router = buildRouter(dependencies)
+    let routing = MethodRouting(router)
     var app = Application(
-        router: MethodRouting(router),
-        server: affineServer(webSocketEndpoints(dependencies)),
+        router: routing,
+        server: patternDeskServer(routing.buildResponder(), endpoints: webSocketEndpoints(dependencies), logger: logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "patterndesk"),
         logger: logger)
     app.addServices(services)

@@ -30,7 +30,7 @@ struct IndexBenchmark {
 
     func run() throws {
         let catalog = try InMemorySymbolCatalog.bundled()
-        if let trace { FileManager.default.createFile(atPath: trace, contents: nil) }
+        if let trace { _ = FileManager.default.createFile(atPath: trace, contents: nil) }
         let traceFile = trace.flatMap { FileHandle(forWritingAtPath: $0) }
         print("# patterndesk bench: \(queries) random scans per size, single-threaded, seed \(seed), \(chunkCapacity)-slot chunks")
         print("")

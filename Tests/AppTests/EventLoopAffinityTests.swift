@@ -3,11 +3,12 @@ import Hummingbird
 import HummingbirdTesting
 import Domain
 import InMemory
+import Logging
 import NIOPosix
 import Testing
 import WebSocket
 
-/// The server built by `affineServer` runs handlers on NIO event loop threads (no hop to the cooperative pool),
+/// The server built by `patternDeskServer` runs handlers on NIO event loop threads (no hop to the cooperative pool),
 /// and so does everything a handler awaits and every child task it starts.
 @Suite(.timeLimit(.minutes(1))) struct EventLoopAffinity {
     /// Whether the calling thread is a NIO event loop's.
@@ -26,7 +27,8 @@ import WebSocket
             return "\(first) \(resumed) \(child)"
         }
         let hub = WebSocketHub(catalog: Catalog(symbols: [], sectors: [], universes: []), clock: SystemWallClock(), epoch: "test")
-        let app = Application(router: router, server: affineServer(WebSocketEndpoints(hub: hub)))
+        let server = patternDeskServer(router.buildResponder(), endpoints: WebSocketEndpoints(hub: hub), logger: Logger(label: "test"))
+        let app = Application(router: router, server: server)
         try await app.test(.live) { client in
             for _ in 0..<3 {  // several connections and requests
                 try await client.execute(uri: "/where", method: .get) { response in

@@ -114,15 +114,26 @@ public struct WebSocketEndpoints: Sendable {
         try channel.pipeline.syncOperations.addHandler(connection)
     }
 
-    /// The same paths without an upgrade: a clear error instead of a 404.
+    /// The same paths without an upgrade: a clear error instead of a 404. NIO's upgrade handler only looks at a
+    /// connection's first request: a client that asks for an upgrade later on a kept-alive connection is sent to the
+    /// same URI on a new connection (307 and close), as Hummingbird does.
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/socket.io") { request, _ -> Response in
+            if let redirect = Self.lateUpgrade(request) { return redirect }
             let refusal = Self.socketIORefusal(request.uri)
                 ?? WebSocketRefusal(status: .badRequest, code: "bad_request", message: "/socket.io/ takes a WebSocket upgrade")
             throw HTTPError(refusal.status, message: refusal.message)
         }
-        router.get("/ws") { _, _ -> Response in
+        router.get("/ws") { request, _ -> Response in
+            if let redirect = Self.lateUpgrade(request) { return redirect }
             throw HTTPError(.badRequest, message: "/ws takes a WebSocket upgrade (Upgrade: websocket)")
         }
+    }
+
+    static func lateUpgrade(_ request: Request) -> Response? {
+        guard request.headers[.upgrade]?.lowercased() == "websocket" else { return nil }
+        var location = request.uri.path
+        if let query = request.uri.query { location += "?\(query)" }
+        return Response(status: .temporaryRedirect, headers: [.connection: "close", .location: location])
     }
 }

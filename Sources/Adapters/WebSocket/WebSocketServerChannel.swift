@@ -9,17 +9,17 @@ import NIOWebSocket
 
 /// The server's child channel: HTTP/1.1 with the WebSocket upgrade, on the HTTP server's port.
 ///
-/// HTTP requests are served as Hummingbird's own HTTP/1 channel serves them, one task per connection. An upgraded
-/// WebSocket connection has no task at all: its pipeline ends in a `WebSocketConnection` handler that the event loop
-/// drives, and `handle` returns as soon as the upgrade is done. hummingbird-websocket instead keeps one suspended task
-/// chain per connection (the upgrade, its handler, its task group, the inbound iterator and an auto-ping child): about
-/// 21 kB of task stack per idle connection measured with heaptrack, more than the 20 kB the whole connection may cost.
-public struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
+/// Neither kind of connection keeps a task. An upgraded WebSocket connection's pipeline ends in a `WebSocketConnection`
+/// handler that the event loop drives; a plain HTTP connection's pipeline ends in the handler `serveHTTP` adds (the
+/// HTTP adapter's `HTTPConnection`, given by App), and `handle` returns as soon as the upgrade is decided.
+/// hummingbird-websocket instead keeps one suspended task chain per connection (the upgrade, its handler, its task
+/// group, the inbound iterator and an auto-ping child): about 21 kB of task stack per idle connection measured with
+/// heaptrack, more than the 20 kB the whole connection may cost. Only a refused upgrade runs a short task, to answer.
+public struct WebSocketServerChannel: ServerChildChannel {
     /// What the upgrade negotiation produced.
     public enum UpgradeResult: Sendable {
-        /// Upgraded: the connection lives in its pipeline now.
-        case webSocket
-        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// Upgraded, or served as HTTP: the connection lives in its pipeline now.
+        case inPipeline
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, WebSocketRefusal)
     }
 
@@ -28,17 +28,20 @@ public struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
         public let channel: any Channel
     }
 
-    public let responder: HTTPChannelHandler.Responder
     let endpoints: WebSocketEndpoints
+    let serveHTTP: @Sendable (any Channel) throws -> Void
 
-    public init(responder: @escaping HTTPChannelHandler.Responder, endpoints: WebSocketEndpoints) {
-        self.responder = Self.redirectingLateUpgrades(responder)
+    /// - Parameter serveHTTP: ends a connection that was not upgraded with the handler that serves its requests; on
+    ///   the channel's event loop, after the HTTP types codec and the connection state handler.
+    public init(endpoints: WebSocketEndpoints, serveHTTP: @escaping @Sendable (any Channel) throws -> Void) {
         self.endpoints = endpoints
+        self.serveHTTP = serveHTTP
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let endpoints = endpoints
+            let serveHTTP = serveHTTP
             // The verdict of `shouldUpgrade`, for the pipeline handler or the refusal that follow it on this loop.
             let verdict = NIOLoopBoundBox<WebSocketEndpoints.Verdict?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
@@ -60,7 +63,7 @@ public struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         guard case .accept(let acceptance) = verdict.value else { throw ChannelError.inappropriateOperationForState }
                         try endpoints.install(acceptance, on: channel, logger: logger)
-                        return UpgradeResult.webSocket
+                        return UpgradeResult.inPipeline
                     }
                 }
             )
@@ -70,18 +73,22 @@ public struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
-                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        if case .refuse(let refusal) = verdict.value { return UpgradeResult.refused(http, refusal) }
-                        return UpgradeResult.notUpgraded(http)
+                        if case .refuse(let refusal) = verdict.value {
+                            let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                            return UpgradeResult.refused(http, refusal)
+                        }
+                        try serveHTTP(channel)
+                        return UpgradeResult.inPipeline
                     }
                 }
             )
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: upgrading)
-            configuration.enablePipelining = false  // NIOAsyncChannel reads one request at a time
-            configuration.enableErrorHandling = false  // Hummingbird answers errors
+            configuration.enablePipelining = true  // a client's next request waits for this one's answer
+            configuration.enableErrorHandling = true  // a request NIO cannot parse: 400 and close
             configuration.enableResponseHeaderValidation = false  // swift-http-types validated them already
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            try channel.pipeline.syncOperations.addHandler(CloseOnParserError())
             return Value(upgradeResult: result, channel: channel)
         }
     }
@@ -89,10 +96,8 @@ public struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
     public func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.upgradeResult.get() {
-            case .webSocket:
+            case .inPipeline:
                 return  // the pipeline runs the connection from here on
-            case .notUpgraded(let http):
-                await handleHTTP(asyncChannel: http, logger: logger)
             case .refused(let http, let refusal):
                 await Self.refuse(http, refusal, logger: logger)
             }
@@ -118,19 +123,16 @@ public struct WebSocketServerChannel: ServerChildChannel, HTTPChannelHandler {
             logger.trace("refused upgrade: the client left first", metadata: ["error": "\(error)"])
         }
     }
+}
 
-    /// NIO's upgrade handler only looks at a connection's first request. A client that asks for an upgrade later on a
-    /// kept-alive connection is sent to the same URI on a new connection (307 and close), as Hummingbird does.
-    static func redirectingLateUpgrades(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
-        struct RedirectedUpgrade: Error {}
-        return { request, writer, channel in
-            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-                return try await responder(request, writer, channel)
-            }
-            var location = request.uri.path
-            if let query = request.uri.query { location += "?\(query)" }
-            try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: location]))
-            throw RedirectedUpgrade()
-        }
+/// Closes the connection after a request NIO could not parse, once NIO's protocol error handler has answered it with
+/// 400; without it, a first request that is not HTTP would leave the connection open with nobody reading it. Other
+/// errors pass: the upgrade handler reports a refused upgrade as one, and the refusal is still to be answered.
+final class CloseOnParserError: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError { context.close(promise: nil) }
+        context.fireErrorCaught(error)
     }
 }
