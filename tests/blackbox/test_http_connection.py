@@ -70,6 +70,26 @@ def test_pipelined_requests_are_answered_in_order_on_one_connection(server):
     assert conn.response()[0] == 200
 
 
+def test_a_long_pipelined_burst_is_answered_completely_and_in_order(server):
+    conn = Conn(server.port)  # more than the 16 requests that may wait before the server stops reading
+    paths = [f"/api/patterns/scan?per_page={n}" for n in range(1, 61)]
+    conn.send(b"".join(get(path) for path in paths))
+    for n in range(1, 61):
+        status, _, body = conn.response()
+        assert status == 200 and len(json.loads(body)["patterns"]) <= n
+        assert json.loads(body)["pagination"]["per_page"] == n
+
+
+def test_http_1_0_closes_unless_it_asks_for_keep_alive(server):
+    conn = Conn(server.port)
+    conn.send(b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert conn.response()[0] == 200
+    conn.send(b"GET /health HTTP/1.0\r\n\r\n")
+    status, headers, _ = conn.response()
+    assert status == 200 and headers["connection"] == "close"
+    assert conn.closed()
+
+
 def test_every_answer_carries_date_and_server_and_head_has_no_body(server):
     conn = Conn(server.port)
     conn.send(get("/health"))

@@ -2,7 +2,8 @@ import HTTPTypes
 public import HummingbirdCore
 public import Logging
 public import NIOCore
-public import NIOHTTPTypes
+public import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import Foundation
 import Synchronization
 
@@ -11,40 +12,53 @@ import Synchronization
 ///
 /// Hummingbird's own HTTP/1 channel keeps a task per connection that reads parts through an `NIOAsyncChannel` and
 /// writes through its async writer: two lock-protected hand-offs per part, and a suspended task (with its stack slab)
-/// for every kept-alive connection. Here the pipeline delivers the parts to this handler; the request's body is
-/// gathered (up to `maxBodySize`, else 413 and close) and the router runs once the request is complete; the answer's
-/// head, body and end go out in one flush when the body is a single buffer, which is every answer this service gives.
-///
-/// The pipeline in front of it (set up by the server's child channel): NIO's HTTP/1 codec with its pipelining handler
-/// (a client's next request waits until this one's response has ended, so answers keep their order) and its protocol
-/// error handler (a request it cannot parse gets 400 and the connection closes), the HTTP types codec, and
-/// Hummingbird's `HTTPConnectionStateHandler` (closes an idle connection on graceful shutdown, or after the response in
-/// flight). This handler closes the connection after an exchange where either side said `Connection: close`, and once
-/// the client has closed its side and no request is left.
-public final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPRequestPart
-    public typealias OutboundOut = HTTPResponsePart
+/// for every kept-alive connection. Here NIO's HTTP/1 decoder hands the parts straight to this handler and its
+/// encoder takes the answer; nothing else sits between them and the socket. The handler
+/// - gathers a request's body (up to `maxBodySize`, else 413 and a lingering close) and runs the router once the
+///   request is complete;
+/// - answers pipelined requests one at a time, in order, and stops reading while `maxWaiting` complete requests are
+///   already waiting;
+/// - writes head, body and end in one flush when the body is a single buffer (every answer this service gives);
+/// - answers a request it cannot parse with 400 and closes;
+/// - closes after an answer when the request did not keep the connection alive (`Connection: close`, or HTTP/1.0
+///   without keep-alive) or the answer said `Connection: close`, once the client has closed its side and nothing is
+///   left to answer, and, on graceful shutdown (`ChannelShouldQuiesceEvent`), as soon as no answer is in flight.
+public final class HTTPConnection: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPServerRequestPart
+    public typealias OutboundIn = HTTPServerResponsePart
+    public typealias OutboundOut = HTTPServerResponsePart
     /// Answers one request. It does not throw: the caller's error handling (the router's middleware, a 500 for the
     /// rest) has already turned every error into a response.
     public typealias Respond = @Sendable (Request, any Channel) async -> Response
 
     /// The largest request body gathered before the router runs; routes refuse smaller limits themselves.
     public static let defaultMaxBodySize = 1 << 20
+    /// Complete requests that may wait behind the one being answered before the connection stops reading.
+    static let maxWaiting = 16
     /// How long a refused body is read out before the connection closes anyway.
     static let lingering = TimeAmount.seconds(2)
+
+    private struct Pending {
+        var request: Request
+        var keepAlive: Bool
+    }
 
     private let respond: Respond
     private let maxBodySize: Int
     private let logger: Logger
     private var executor: EventLoopTaskExecutor?
     /// The request being read, and its body so far.
-    private var head: HTTPRequest?
+    private var head: (request: HTTPRequest, keepAlive: Bool)?
     private var body = ByteBuffer()
-    /// A request whose body went over the limit: its remaining parts are dropped, the connection is closing.
-    private var refused = false
-    /// Requests whose answer has not ended yet. NIO's pipelining handler hands over the next request while the end of
-    /// this one's answer is being written, before that write's completion is seen here, so this can briefly be 2.
-    private var inFlight = 0
+    /// Complete requests waiting for the one being answered.
+    private var waiting: [Pending] = []
+    private var answering = false
+    /// A `read` held back while `maxWaiting` requests wait.
+    private var readHeld = false
+    /// Nothing more is read or answered after the answer in flight: a refused body, a parse error, shutdown.
+    private var ending = false
+    /// A request after the one in flight could not be parsed: its 400 follows that answer.
+    private var badRequestAfterAnswer = false
     private var inputClosed = false
 
     public init(maxBodySize: Int = HTTPConnection.defaultMaxBodySize, logger: Logger, respond: @escaping Respond) {
@@ -60,110 +74,163 @@ public final class HTTPConnection: ChannelInboundHandler, RemovableChannelHandle
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            self.head = head
+            guard !ending else { return }
+            do {
+                self.head = (try HTTPRequest(head, secure: false, splitCookie: false), head.isKeepAlive)
+            } catch {
+                badRequest(context: context, error: error)
+                return
+            }
             body.clear()
         case .body(var part):
-            guard head != nil, !refused else { return }
+            guard head != nil, !ending else { return }
             guard body.readableBytes + part.readableBytes <= maxBodySize else {
                 refuseOversizeBody(context: context)
                 return
             }
             if body.readableBytes == 0 { body = part } else { body.writeBuffer(&part) }
         case .end:
-            if refused {
-                context.close(promise: nil)  // the refused body has been read out: the client sees the 413, not a reset
+            guard let head, !ending else {
+                if ending, !answering { context.close(promise: nil) }  // a refused body has been read out
                 return
             }
-            guard let head else { return }
             self.head = nil
-            let request = Request(head: head, body: RequestBody(buffer: body))
+            waiting.append(Pending(request: Request(head: head.request, body: RequestBody(buffer: body)), keepAlive: head.keepAlive))
             body = ByteBuffer()
-            dispatch(request, context: context)
+            if !answering { answerNext(context: context) }
+        }
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        if waiting.count >= Self.maxWaiting {
+            readHeld = true
+        } else {
+            context.read()
         }
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
+        switch event {
+        case ChannelEvent.inputClosed:
             inputClosed = true
-            if inFlight == 0 { context.close(promise: nil) }
-            return
+            if !answering { context.close(promise: nil) }
+        case is ChannelShouldQuiesceEvent:
+            ending = true
+            waiting.removeAll()
+            if !answering { context.close(promise: nil) }
+        default:
+            context.fireUserInboundEventTriggered(event)
         }
-        context.fireUserInboundEventTriggered(event)
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // NIO's protocol error handler has answered a request it could not parse; anything else leaves nothing to say.
-        logger.debug("HTTP connection error, closing", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        if error is HTTPParserError {
+            badRequest(context: context, error: error)
+        } else {
+            logger.debug("HTTP connection error, closing", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
     }
 
-    /// Runs the router for one complete request and writes its answer.
-    private func dispatch(_ request: Request, context: ChannelHandlerContext) {
-        inFlight += 1
+    /// Runs the router for the first waiting request and writes its answer.
+    private func answerNext(context: ChannelHandlerContext) {
+        guard !waiting.isEmpty else { return }
+        let next = waiting.removeFirst()
+        if readHeld, waiting.count < Self.maxWaiting {
+            readHeld = false
+            context.read()
+        }
+        answering = true
         let channel = context.channel
-        let clientCloses = Self.saysClose(request.headers)
         let respond = self.respond
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let executor: (any TaskExecutor)? = self.executor
         Task(executorPreference: executor) {
-            let closing = await HTTPConnection.answer(request, respond: respond, channel: channel)
+            let closing = await HTTPConnection.answer(next.request, keepAlive: next.keepAlive, respond: respond, channel: channel)
             closing.whenComplete { result in
-                bound.value.responded(closing: clientCloses || ((try? result.get()) ?? true), channel: channel)
+                let (handler, context) = bound.value
+                handler.answered(closing: (try? result.get()) ?? true, context: context)
             }
         }
     }
 
-    /// Runs the router and writes its answer; the future completes once the end is out, with whether the answer said
-    /// `Connection: close` (failed when the write failed).
-    private static func answer(_ request: Request, respond: Respond, channel: any Channel) async -> EventLoopFuture<Bool> {
-        let response = await respond(request, channel)
+    /// Runs the router and writes its answer; the future completes once the end is out, with whether the connection
+    /// closes after it (failed when the write failed).
+    private static func answer(_ request: Request, keepAlive: Bool, respond: Respond, channel: any Channel) async -> EventLoopFuture<Bool> {
+        var response = await respond(request, channel)
+        let closes = !keepAlive || saysClose(response.headers)
+        if closes { response.headers[.connection] = "close" }
+        if !response.headers.contains(.date) { response.headers[.date] = HTTPDate.now() }
         let ended = channel.eventLoop.makePromise(of: Void.self)
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(response.head)), promise: nil)
         do {
-            try await write(response, to: channel, ended: ended)
+            try await response.body.write(ChannelBodyWriter(channel: channel))
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: ended)
         } catch {
             ended.fail(error)
         }
-        let closes = saysClose(response.headers)
         return ended.futureResult.map { closes }
     }
 
-    /// After the answer's end was written (or failed): close when asked to, or when the client already left.
-    private func responded(closing: Bool, channel: any Channel) {
-        inFlight -= 1
-        if closing || (inputClosed && inFlight == 0) { channel.close(promise: nil) }
+    /// After an answer's end was written (or failed): close, or answer the next request.
+    private func answered(closing: Bool, context: ChannelHandlerContext) {
+        answering = false
+        if badRequestAfterAnswer, !closing {
+            Self.writeBadRequest(context: context)
+        }
+        if closing || ending || (inputClosed && waiting.isEmpty) {
+            context.close(promise: nil)
+        } else {
+            answerNext(context: context)
+        }
+    }
+
+    /// A request that is not HTTP: 400, unless an answer is already under way, and the connection closes.
+    private func badRequest(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("unparseable HTTP request, closing", metadata: ["error": "\(error)"])
+        ending = true
+        head = nil
+        waiting.removeAll()
+        guard !answering else {
+            badRequestAfterAnswer = true
+            return
+        }
+        Self.writeBadRequest(context: context)
+        context.close(promise: nil)
+    }
+
+    /// 400 with no body and `Connection: close`, flushed.
+    static func writeBadRequest(context: ChannelHandlerContext) {
+        let head = HTTPResponseHead(
+            version: .http1_1, status: .badRequest, headers: ["connection": "close", "content-length": "0", "date": HTTPDate.now()])
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
     }
 
     /// A body over `maxBodySize`: 413 with a JSON error, and the connection closes once the rest of the body has been
     /// read and dropped, or after `lingering`, whichever comes first. Closing with unread bytes would reset the
     /// connection, and a client still sending could lose the answer.
     private func refuseOversizeBody(context: ChannelHandlerContext) {
-        refused = true
+        ending = true
         head = nil
         body = ByteBuffer()
+        waiting.removeAll()
+        guard !answering else { return }  // only a pipelining client gets here: it loses the requests after this one
         let message = #"{"error":"payload_too_large","message":"request body over \#(maxBodySize) bytes"}"#
-        let response = HTTPResponse(
-            status: .contentTooLarge,
-            headerFields: [
-                .connection: "close", .contentType: "application/json", .contentLength: String(message.utf8.count),
-                .date: HTTPDate.now(),
+        let head = HTTPResponseHead(
+            version: .http1_1, status: .payloadTooLarge,
+            headers: [
+                "connection": "close", "content-type": "application/json", "content-length": String(message.utf8.count),
+                "date": HTTPDate.now(),
             ])
-        context.write(wrapOutboundOut(.head(response)), promise: nil)
-        context.write(wrapOutboundOut(.body(ByteBuffer(string: message))), promise: nil)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: message)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         let channel = context.channel
         context.eventLoop.scheduleTask(in: Self.lingering) { channel.close(promise: nil) }
     }
 
-    /// Writes head, body and end; `ended` completes when the end is out.
-    private static func write(_ response: Response, to channel: any Channel, ended: EventLoopPromise<Void>) async throws {
-        var head = response.head
-        if !head.headerFields.contains(.date) { head.headerFields[.date] = HTTPDate.now() }
-        channel.write(HTTPResponsePart.head(head), promise: nil)
-        try await response.body.write(ChannelBodyWriter(channel: channel))
-        channel.writeAndFlush(HTTPResponsePart.end(nil), promise: ended)
-    }
-
-    /// `Connection: close` (any case, in a token list), from the client or in the answer.
+    /// `Connection: close` (any case, in a token list).
     static func saysClose(_ fields: HTTPFields) -> Bool {
         fields[values: .connection].contains { value in
             value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
@@ -182,10 +249,10 @@ struct ChannelBodyWriter: ResponseBodyWriter {
     mutating func write(_ buffer: ByteBuffer) async throws {
         guard queuedFirst else {
             queuedFirst = true
-            channel.write(HTTPResponsePart.body(buffer), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
             return
         }
-        try await channel.writeAndFlush(HTTPResponsePart.body(buffer)).get()
+        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).get()
     }
 
     /// The end (and any trailers, which this service never sends) is written by `HTTPConnection`.

@@ -42,6 +42,7 @@ public struct WebSocketServerChannel: ServerChildChannel {
         channel.eventLoop.makeCompletedFuture {
             let endpoints = endpoints
             let serveHTTP = serveHTTP
+            let firstRequestErrors = FirstRequestErrors()
             // The verdict of `shouldUpgrade`, for the pipeline handler or the refusal that follow it on this loop.
             let verdict = NIOLoopBoundBox<WebSocketEndpoints.Verdict?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
@@ -62,6 +63,7 @@ public struct WebSocketServerChannel: ServerChildChannel {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard case .accept(let acceptance) = verdict.value else { throw ChannelError.inappropriateOperationForState }
+                        channel.pipeline.syncOperations.removeHandler(firstRequestErrors, promise: nil)
                         try endpoints.install(acceptance, on: channel, logger: logger)
                         return UpgradeResult.inPipeline
                     }
@@ -71,9 +73,9 @@ public struct WebSocketServerChannel: ServerChildChannel {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        channel.pipeline.syncOperations.removeHandler(firstRequestErrors, promise: nil)
                         if case .refuse(let refusal) = verdict.value {
+                            try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                             let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                                 wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                             return UpgradeResult.refused(http, refusal)
@@ -84,11 +86,11 @@ public struct WebSocketServerChannel: ServerChildChannel {
                 }
             )
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: upgrading)
-            configuration.enablePipelining = true  // a client's next request waits for this one's answer
-            configuration.enableErrorHandling = true  // a request NIO cannot parse: 400 and close
+            configuration.enablePipelining = false  // the HTTP handler answers pipelined requests in order itself
+            configuration.enableErrorHandling = false  // FirstRequestErrors, then the HTTP handler, answer parse errors
             configuration.enableResponseHeaderValidation = false  // swift-http-types validated them already
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-            try channel.pipeline.syncOperations.addHandler(CloseOnParserError())
+            try channel.pipeline.syncOperations.addHandler(firstRequestErrors)
             return Value(upgradeResult: result, channel: channel)
         }
     }
@@ -125,14 +127,21 @@ public struct WebSocketServerChannel: ServerChildChannel {
     }
 }
 
-/// Closes the connection after a request NIO could not parse, once NIO's protocol error handler has answered it with
-/// 400; without it, a first request that is not HTTP would leave the connection open with nobody reading it. Other
-/// errors pass: the upgrade handler reports a refused upgrade as one, and the refusal is still to be answered.
-final class CloseOnParserError: ChannelInboundHandler, RemovableChannelHandler {
+/// Answers a first request NIO cannot parse with 400 and closes; removed as soon as the upgrade is decided, after which
+/// the WebSocket or HTTP handler deals with what comes. Other errors pass: the upgrade handler reports a refused
+/// upgrade as one, and the refusal is still to be answered.
+final class FirstRequestErrors: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = NIOAny
+    typealias OutboundOut = HTTPServerResponsePart
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError { context.close(promise: nil) }
-        context.fireErrorCaught(error)
+        guard error is HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: ["connection": "close", "content-length": "0"])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.close(promise: nil)
     }
 }
