@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PORT=${PORT:-18580}
 PG_PORT=${PG_PORT:-18581}
 DURATION=${DURATION:-20s}
-BIN=.build/release/patterndesk
+BIN=${PATTERNDESK_BIN:-.build/release/patterndesk}
 [ -x "$BIN" ] || swift build -c release --product patterndesk
 SECRET=bench-secret-0123456789abcdef-0123456789
 pg_dir=$(mktemp -d)

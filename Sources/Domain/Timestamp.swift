@@ -86,6 +86,22 @@ public enum Timestamp {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
+    /// Formats as the HTTP `Date` header's IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+    public static func httpDate(epochSeconds seconds: Int64) -> String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civilFromDays(Int(days))
+        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1970-01-01 was a Thursday
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        var writer = JSONWriter(capacity: 29)
+        func put(_ value: some BinaryInteger, _ width: Int) { writer.appendDigits(UInt64(clamping: value), width: width) }
+        func text(_ word: String) { for byte in word.utf8 { writer.appendByte(byte) } }
+        text(weekdays[Int(((days % 7) + 7) % 7)]); text(", "); put(day, 2); text(" "); text(months[month - 1]); text(" ")
+        put(year, 4); text(" "); put(secondOfDay / 3600, 2); text(":"); put(secondOfDay / 60 % 60, 2); text(":")
+        put(secondOfDay % 60, 2); text(" GMT")
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
     /// The text of ``iso8601(_:)``, appended to `writer` as raw bytes (no quotes).
     static func writeISO8601(_ millis: EpochMillis, to writer: inout JSONWriter) {
         let totalSeconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000

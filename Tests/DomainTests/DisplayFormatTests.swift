@@ -1,3 +1,4 @@
+import Foundation
 import Domain
 import Testing
 
@@ -91,6 +92,19 @@ import Testing
             #expect(Timestamp.millis(fromISO8601: text) == millis)
         }
         #expect(Timestamp.iso8601(1_725_456_789_123) == "2024-09-04T13:33:09.123Z")
+    }
+
+    @Test func `HTTP dates agree with Foundation's formatter`() {
+        #expect(Timestamp.httpDate(epochSeconds: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")  // RFC 9110's example
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        var random = SplitMix64(seed: 5)
+        for _ in 0..<2000 {
+            let seconds = Int64.random(in: 0..<253_402_300_799, using: &random)
+            #expect(Timestamp.httpDate(epochSeconds: seconds) == formatter.string(from: Date(timeIntervalSince1970: Double(seconds))))
+        }
     }
 }
 

@@ -4,6 +4,7 @@ public import Logging
 public import NIOCore
 public import NIOHTTP1
 import NIOHTTPTypesHTTP1
+import Domain
 import Foundation
 import Synchronization
 
@@ -274,34 +275,13 @@ public final class EventLoopTaskExecutor: TaskExecutor {
 
 /// The `Date` header's value (RFC 9110 IMF-fixdate), formatted once per second.
 enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+    private static let cache = Mutex<(second: Int64, text: String)>((-1, ""))
 
     static func now() -> String {
-        let second = Int(Date().timeIntervalSince1970.rounded(.down))
+        let second = Int64(Date().timeIntervalSince1970.rounded(.down))
         return cache.withLock { cached in
-            if cached.second != second { cached = (second, format(epochSecond: second)) }
+            if cached.second != second { cached = (second, Timestamp.httpDate(epochSeconds: second)) }
             return cached.text
         }
-    }
-
-    /// "Sun, 06 Nov 1994 08:49:37 GMT" for a Unix time.
-    static func format(epochSecond: Int) -> String {
-        let days = epochSecond >= 0 ? epochSecond / 86_400 : (epochSecond - 86_399) / 86_400
-        let secondOfDay = epochSecond - days * 86_400
-        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1970-01-01 was a Thursday
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        // Civil date from days since the epoch (H. Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shifted = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shifted + 2) / 5 + 1
-        let month = shifted < 10 ? shifted + 3 : shifted - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let weekday = weekdays[((days % 7) + 7) % 7]
-        return "\(weekday), \(two(day)) \(months[month - 1]) \(year) \(two(secondOfDay / 3_600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
     }
 }
