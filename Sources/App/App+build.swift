@@ -217,7 +217,7 @@ func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependen
     }
     OperationsController(readiness: ready).register(on: router)
     MetricsEndpoint(patterns: patterns, requests: requestMetrics, readiness: ready).register(on: router)
-    webSocketEndpoints(dependencies).register(on: router)
+    WebSocketEndpoints.register(on: router)
     return router
 }
 

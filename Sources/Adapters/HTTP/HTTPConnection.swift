@@ -159,11 +159,12 @@ public final class HTTPConnection: ChannelDuplexHandler, RemovableChannelHandler
     /// closes after it (failed when the write failed).
     private static func answer(_ request: Request, keepAlive: Bool, respond: Respond, channel: any Channel) async -> EventLoopFuture<Bool> {
         var response = await respond(request, channel)
-        let closes = !keepAlive || saysClose(response.headers)
-        if closes { response.headers[.connection] = "close" }
         if !response.headers.contains(.date) { response.headers[.date] = HTTPDate.now() }
+        var head = HTTPResponseHead(response.head)
+        let closes = !keepAlive || !head.isKeepAlive  // the answer's own `Connection: close`, as NIO reads it
+        if closes { head.headers.replaceOrAdd(name: "connection", value: "close") }
         let ended = channel.eventLoop.makePromise(of: Void.self)
-        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(response.head)), promise: nil)
+        channel.write(HTTPServerResponsePart.head(head), promise: nil)
         do {
             try await response.body.write(ChannelBodyWriter(channel: channel))
             channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: ended)
@@ -229,13 +230,6 @@ public final class HTTPConnection: ChannelDuplexHandler, RemovableChannelHandler
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         let channel = context.channel
         context.eventLoop.scheduleTask(in: Self.lingering) { channel.close(promise: nil) }
-    }
-
-    /// `Connection: close` (any case, in a token list).
-    static func saysClose(_ fields: HTTPFields) -> Bool {
-        fields[values: .connection].contains { value in
-            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
-        }
     }
 }
 

@@ -117,7 +117,7 @@ public struct WebSocketEndpoints: Sendable {
     /// The same paths without an upgrade: a clear error instead of a 404. NIO's upgrade handler only looks at a
     /// connection's first request: a client that asks for an upgrade later on a kept-alive connection is sent to the
     /// same URI on a new connection (307 and close), as Hummingbird does.
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public static func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/socket.io") { request, _ -> Response in
             if let redirect = Self.lateUpgrade(request) { return redirect }
             let refusal = Self.socketIORefusal(request.uri)

@@ -32,7 +32,7 @@ public struct WebSocketServerChannel: ServerChildChannel {
     let serveHTTP: @Sendable (any Channel) throws -> Void
 
     /// - Parameter serveHTTP: ends a connection that was not upgraded with the handler that serves its requests; on
-    ///   the channel's event loop, after the HTTP types codec and the connection state handler.
+    ///   the channel's event loop, after NIO's HTTP/1 decoder and encoder.
     public init(endpoints: WebSocketEndpoints, serveHTTP: @escaping @Sendable (any Channel) throws -> Void) {
         self.endpoints = endpoints
         self.serveHTTP = serveHTTP
