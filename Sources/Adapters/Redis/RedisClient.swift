@@ -27,25 +27,37 @@ public final class RedisClient: @unchecked Sendable {
         retryStale: Bool = false, _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
     ) async throws(RedisError) -> Result {
         do {
-            return try await thread.run { [self] in
-                var reused = self.connection != nil
-                while true {
-                    do {
-                        let connection = try self.connection ?? RedisConnection(endpoint: endpoint, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
-                        self.connection = connection
-                        return try body(connection)
-                    } catch let error as RedisError {
-                        guard error.isConnectionError else { throw error }
-                        self.connection = nil
-                        guard retryStale && reused else { throw error }
-                        reused = false
-                    }
-                }
-            }
+            return try await thread.run { [self] () throws(RedisError) -> Result in try onThread(retryStale: retryStale, body) }
         } catch let error as RedisError {
             throw error
         } catch {
             throw .connection("\(error)")
+        }
+    }
+
+    /// Like `withConnection`, but returns at once: the stream consumer reads its next batch while it applies this one.
+    func start<Result: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result) -> Pending<Result> {
+        thread.start { [self] () throws(RedisError) -> Result in try onThread(retryStale: false, body) }
+    }
+
+    /// The client's thread as a task executor (see `BlockingThread`).
+    var executor: any TaskExecutor { thread }
+
+    /// Runs on `thread`.
+    private func onThread<Result>(retryStale: Bool, _ body: (RedisConnection) throws(RedisError) -> Result) throws(RedisError) -> Result {
+        var reused = connection != nil
+        while true {
+            do throws(RedisError) {
+                if let connection { return try body(connection) }
+                let opened = try RedisConnection(endpoint: endpoint, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
+                connection = opened
+                return try body(opened)
+            } catch {
+                guard error.isConnectionError else { throw error }
+                connection = nil
+                guard retryStale && reused else { throw error }
+                reused = false
+            }
         }
     }
 

@@ -138,7 +138,12 @@ public final class RedisEventSource: PatternEventSource {
 
     // MARK: Pub/sub
 
+    /// Runs on the subscriber's thread: a message read there is applied there, with no thread hop.
     private func runPubSub(_ handler: @escaping EventBatchHandler) async throws {
+        try await withTaskExecutorPreference(subscriber.executor) { try await receivePubSub(handler) }
+    }
+
+    private func receivePubSub(_ handler: @escaping EventBatchHandler) async throws {
         var attempt = 0
         let channels = configuration.channels
         while !Task.isCancelled {
@@ -185,18 +190,28 @@ public final class RedisEventSource: PatternEventSource {
 
     // MARK: Stream
 
+    /// The loop runs on the acker's thread (`withTaskExecutorPreference`): a batch read on the consumer's thread resumes
+    /// it there directly, and its acknowledgements are jobs on the same thread, so neither costs a thread hop.
     private func runStream(_ handler: @escaping EventBatchHandler) async throws {
         guard let stream = configuration.stream else { return }
+        try await withTaskExecutorPreference(acker.executor) { try await consumeStream(stream, handler) }
+    }
+
+    private func consumeStream(_ stream: String, _ handler: @escaping EventBatchHandler) async throws {
         var attempt = 0
         var lastClaim: ContinuousClock.Instant?
         var lastLag: ContinuousClock.Instant?
         // The next batch, read on the consumer connection while the current one is applied (acknowledgements and lag
         // queries use the acker connection, so they never wait behind a blocking read). Entries of a read-ahead that
         // is abandoned stay pending in this consumer's name and are re-read from `0` by the next run.
-        var readAhead: Task<[StreamEntry], any Error>?
-        defer { readAhead?.cancel() }
+        var readAhead: Pending<[StreamEntry]>?
         while !Task.isCancelled {
             do {
+                if let abandoned = readAhead {
+                    // After a connection error: let the read finish before the group is created again.
+                    readAhead = nil
+                    _ = try? await abandoned.value
+                }
                 try await createGroup(stream)
                 markConnected(.stream)
                 while !Task.isCancelled {
@@ -219,7 +234,7 @@ public final class RedisEventSource: PatternEventSource {
                     }
                     attempt = 0
                     if !entries.isEmpty {
-                        readAhead = Task { try await self.readNew(stream) }
+                        readAhead = startReadNew(stream)
                         try await process(entries, from: stream, redeliveries: false, handler)
                     }
                     if lastLag.map({ ContinuousClock.now - $0 >= .milliseconds(250) }) ?? true {
@@ -228,8 +243,6 @@ public final class RedisEventSource: PatternEventSource {
                     }
                 }
             } catch let error as RedisError {
-                readAhead?.cancel()
-                readAhead = nil
                 attempt += 1
                 await lost(.stream, client: consumer, error: error, attempt: attempt)
                 await acker.disconnect()
@@ -251,13 +264,25 @@ public final class RedisEventSource: PatternEventSource {
         try await readGroup(stream, after: ">", block: true)
     }
 
+    /// `readNew`, started now and awaited later.
+    private func startReadNew(_ stream: String) -> Pending<[StreamEntry]> {
+        let command = readGroupCommand(stream, after: ">", block: true)
+        return consumer.start { connection throws(RedisError) in
+            try connection.command(bytes: command, parse: StreamEntry.entries(xreadgroup:))
+        }
+    }
+
     /// XREADGROUP from `id` (`>` for new entries, an id for this consumer's pending ones).
     private func readGroup(_ stream: String, after id: String, block: Bool) async throws(RedisError) -> [StreamEntry] {
-        let command = (["XREADGROUP", "GROUP", configuration.group, configuration.consumer, "COUNT", String(configuration.batchSize)]
-            + (block ? ["BLOCK", String(configuration.blockMillis)] : []) + ["STREAMS", stream, id]).map { Array($0.utf8) }
+        let command = readGroupCommand(stream, after: id, block: block)
         return try await consumer.withConnection { connection throws(RedisError) in
             try connection.command(bytes: command, parse: StreamEntry.entries(xreadgroup:))
         }
+    }
+
+    private func readGroupCommand(_ stream: String, after id: String, block: Bool) -> [[UInt8]] {
+        (["XREADGROUP", "GROUP", configuration.group, configuration.consumer, "COUNT", String(configuration.batchSize)]
+            + (block ? ["BLOCK", String(configuration.blockMillis)] : []) + ["STREAMS", stream, id]).map { Array($0.utf8) }
     }
 
     /// Entries this consumer received before and never acknowledged (a crash, a failed handler).
