@@ -4,6 +4,16 @@ import Testing
 /// The real-time core: the indexed matcher against a brute-force reference, entered-screen presets, the replay
 /// history and the two protocols' parsers.
 @Suite struct TheSubscriptionIndex {
+    /// A match's deliveries by owner; an owner listed twice fails the test.
+    static func byOwner(_ deliveries: [(owner: UInt64, names: [String])]) -> [UInt64: [String]] {
+        var result: [UInt64: [String]] = [:]
+        for delivery in deliveries {
+            #expect(result[delivery.owner] == nil, "owner \(delivery.owner) listed twice")
+            result[delivery.owner] = delivery.names
+        }
+        return result
+    }
+
     static func randomCriteria(_ random: inout SplitMix64) -> SubscriptionCriteria {
         var criteria = SubscriptionCriteria()
         let symbols = ThePatternIndex.symbols
@@ -19,9 +29,9 @@ import Testing
     @Test func `indexed matching agrees with checking every subscription`() {
         var random = SplitMix64(seed: 7)
         for round in 0..<20 {
-            var index = SubscriptionIndex<Int>()
-            var reference: [(owner: Int, name: String, criteria: SubscriptionCriteria)] = []
-            for owner in 0..<60 {
+            var index = SubscriptionIndex()
+            var reference: [(owner: UInt64, name: String, criteria: SubscriptionCriteria)] = []
+            for owner in UInt64(0)..<60 {
                 for n in 0..<Int.random(in: 0...3, using: &random) {
                     let criteria = Self.randomCriteria(&random)
                     index.add(.init(owner: owner, name: "s\(n)"), criteria: criteria, since: 0)
@@ -35,20 +45,32 @@ import Testing
                 #expect(removed)
                 reference.removeAll { $0.owner == victim.owner && $0.name == victim.name }
             }
+            // Adds after removals reuse freed slots; replacing a subscription moves it to the end of its owner's order.
+            for _ in 0..<10 {
+                let owner = UInt64.random(in: 0..<60, using: &random)
+                let name = "s\(Int.random(in: 0...4, using: &random))"
+                let criteria = Self.randomCriteria(&random)
+                index.add(.init(owner: owner, name: name), criteria: criteria, since: 0)
+                reference.removeAll { $0.owner == owner && $0.name == name }
+                reference.append((owner, name, criteria))
+            }
             #expect(index.count == reference.count, "round \(round)")
+            for owner in UInt64(0)..<60 {
+                #expect(index.subscriptions(of: owner) == reference.filter { $0.owner == owner }.map(\.name), "round \(round)")
+            }
             for _ in 0..<200 {
                 let pattern = ThePatternIndex.randomPattern(&random)
                 let event: FeedEvent = Bool.random(using: &random) ? .pattern(pattern) : .expired(pattern)
-                var expected: [Int: [String]] = [:]
+                var expected: [UInt64: [String]] = [:]
                 for entry in reference where entry.criteria.matches(pattern) { expected[entry.owner, default: []].append(entry.name) }
-                let matched = index.match(event)
+                let matched = TheSubscriptionIndex.byOwner(index.match(event))
                 #expect(matched == expected, "round \(round): \(pattern.key.id)")
             }
         }
     }
 
     @Test func `only subscriptions without symbols or types are checked for every event`() {
-        var index = SubscriptionIndex<Int>()
+        var index = SubscriptionIndex()
         index.add(.init(owner: 1, name: "a"), criteria: SubscriptionCriteria(symbols: ["AAPL"]), since: 0)
         index.add(.init(owner: 1, name: "b"), criteria: SubscriptionCriteria(patternTypes: ["Doji"]), since: 0)
         index.add(.init(owner: 2, name: "c"), criteria: SubscriptionCriteria(confidenceMin: 0.9), since: 0)
@@ -60,37 +82,37 @@ import Testing
     @Test func `a preset subscription alerts the first time a pattern enters the screen`() throws {
         var preset = ScanQuery()
         preset.confidenceMin = 0.8
-        var index = SubscriptionIndex<Int>()
+        var index = SubscriptionIndex()
         index.add(.init(owner: 1, name: "screen"), criteria: SubscriptionCriteria(preset: preset), since: 0)
         index.add(.init(owner: 2, name: "all"), criteria: SubscriptionCriteria(), since: 0)
         var pattern = Pattern(symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.6, detectedAt: 1000, expiresAt: 9000)
         do {
-            let matched = index.match(.pattern(pattern))
+            let matched = TheSubscriptionIndex.byOwner(index.match(.pattern(pattern)))
             #expect(matched == [2: ["all"]])  // below the screen
         }
         pattern.confidence = 0.85
         do {
-            let matched = index.match(.pattern(pattern))
+            let matched = TheSubscriptionIndex.byOwner(index.match(.pattern(pattern)))
             #expect(matched == [1: ["screen"], 2: ["all"]])  // enters: alert
         }
         pattern.confidence = 0.9
         do {
-            let matched = index.match(.pattern(pattern))
+            let matched = TheSubscriptionIndex.byOwner(index.match(.pattern(pattern)))
             #expect(matched == [2: ["all"]])  // still in: no second alert
         }
         pattern.confidence = 0.5
         do {
-            let matched = index.match(.expired(pattern))
+            let matched = TheSubscriptionIndex.byOwner(index.match(.expired(pattern)))
             #expect(matched == [1: ["screen"], 2: ["all"]])  // its expiry reaches the alerted screen
         }
         do {
-            let matched = index.match(.expired(pattern))
+            let matched = TheSubscriptionIndex.byOwner(index.match(.expired(pattern)))
             #expect(matched == [2: ["all"]])
         }
     }
 
     @Test func `replay skips events a subscription already got live`() {
-        var index = SubscriptionIndex<Int>()
+        var index = SubscriptionIndex()
         let pattern = Pattern(symbol: "AAPL", patternType: "Doji", tier: .daily, confidence: 0.6, detectedAt: 1000, expiresAt: 9000)
         index.add(.init(owner: 1, name: "late"), criteria: SubscriptionCriteria(), since: 10)
         do {

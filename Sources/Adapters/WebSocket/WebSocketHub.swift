@@ -71,7 +71,7 @@ public final class WebSocketHub: PatternBroadcaster {
     }
 
     struct State: ~Copyable {
-        var index = SubscriptionIndex<UInt64>()
+        var index = SubscriptionIndex()
         var connections: [UInt64: Connection] = [:]
         var history: ReplayBuffer<EncodedEvent>
         var seq: UInt64 = 0

@@ -3,8 +3,12 @@
 /// each type, and only the rest (no symbol, no type) is checked for every event. Each subscription sits in exactly
 /// one kind of bucket, so an event meets it at most once.
 ///
-/// Sans-I/O: the caller owns the lock and the sequence numbers. `Owner` is the caller's connection identity.
-public struct SubscriptionIndex<Owner: Hashable & Sendable>: Sendable {
+/// Sans-I/O: the caller owns the lock and the sequence numbers. An `Owner` is the caller's connection id. (The index is
+/// not generic over it: a generic index called from another module ran unspecialised, copying its storage and going
+/// through value witnesses for every subscription an event met.)
+public struct SubscriptionIndex: Sendable {
+    public typealias Owner = UInt64
+
     public struct Key: Hashable, Sendable {
         public var owner: Owner
         public var name: String
@@ -14,110 +18,250 @@ public struct SubscriptionIndex<Owner: Hashable & Sendable>: Sendable {
         }
     }
 
-    struct Entry: Sendable {
-        var criteria: SubscriptionCriteria
-        /// The last sequence number published before the subscription existed: live delivery covers later ones.
-        var since: UInt64
-        /// Preset subscriptions: patterns already sent, so an update of the same pattern is not a new alert.
-        var alerted: Set<PatternKey> = []
-    }
-
-    private var entries: [Key: Entry] = [:]
-    private var names: [Owner: [String]] = [:]
-    private var bySymbol: [String: Set<Key>] = [:]
-    private var byType: [String: Set<Key>] = [:]
-    private var unindexed: Set<Key> = []
+    /// Owners by slot number in `table`.
+    private var ownerSlot: [Owner: Int] = [:]
+    private var ownerKeys: [Owner?] = []
+    private var slotByKey: [Key: Int] = [:]
+    private var table = SubscriptionTable()
 
     public init() {}
 
     /// Live subscriptions.
-    public var count: Int { entries.count }
+    public var count: Int { slotByKey.count }
     /// Subscriptions that every event must be checked against (neither symbols nor pattern types given).
-    public var unindexedCount: Int { unindexed.count }
+    public var unindexedCount: Int { table.unindexed.count }
 
     /// The owner's subscription names, in the order they were made.
-    public func subscriptions(of owner: Owner) -> [String] { names[owner] ?? [] }
+    public func subscriptions(of owner: Owner) -> [String] { ownerSlot[owner].map { table.names(ofOwner: $0) } ?? [] }
 
-    public func criteria(_ key: Key) -> SubscriptionCriteria? { entries[key]?.criteria }
+    public func criteria(_ key: Key) -> SubscriptionCriteria? { slotByKey[key].map { table.entries[$0].criteria } }
 
     /// Adds or replaces a subscription; `since` is the newest sequence number already published.
     public mutating func add(_ key: Key, criteria: SubscriptionCriteria, since: UInt64) {
-        if entries[key] != nil { remove(key) }
-        entries[key] = Entry(criteria: criteria, since: since)
-        names[key.owner, default: []].append(key.name)
-        file(key, criteria, insert: true)
+        if slotByKey[key] != nil { remove(key) }
+        let owner: Int
+        if let existing = ownerSlot[key.owner] {
+            owner = existing
+        } else {
+            owner = table.addOwner()
+            ownerSlot[key.owner] = owner
+            if owner == ownerKeys.count { ownerKeys.append(key.owner) } else { ownerKeys[owner] = key.owner }
+        }
+        slotByKey[key] = table.add(name: key.name, owner: owner, criteria: criteria, since: since)
     }
 
     /// Removes a subscription; false when there was none.
     @discardableResult
     public mutating func remove(_ key: Key) -> Bool {
-        guard let entry = entries.removeValue(forKey: key) else { return false }
-        file(key, entry.criteria, insert: false)
-        names[key.owner]?.removeAll { $0 == key.name }
-        if names[key.owner]?.isEmpty == true { names[key.owner] = nil }
+        guard let slot = slotByKey.removeValue(forKey: key) else { return false }
+        if table.remove(slot) {
+            let owner = ownerSlot.removeValue(forKey: key.owner)!
+            ownerKeys[owner] = nil
+        }
         return true
     }
 
     /// Removes every subscription of `owner`; returns how many there were.
     @discardableResult
     public mutating func removeAll(of owner: Owner) -> Int {
-        let owned = names[owner] ?? []
+        let owned = subscriptions(of: owner)
         for name in owned { remove(Key(owner: owner, name: name)) }
         return owned.count
     }
 
-    /// The deliveries for one event, published with sequence number `seq`: for each owner, the names of its matching
-    /// subscriptions in the order they were made. A preset subscription gets a pattern only the first time it satisfies
-    /// the preset, and its expiry only when it got the pattern.
-    public mutating func match(_ event: FeedEvent) -> [Owner: [String]] {
-        let pattern = event.pattern
-        var deliveries: [Owner: [String]] = [:]
-        func consider(_ key: Key) {
-            guard let entry = entries[key], entry.criteria.matches(pattern) || isAlerted(entry, event) else { return }
-            if entry.criteria.preset != nil {
-                switch event {
-                case .pattern:
-                    guard entries[key]!.alerted.insert(pattern.key).inserted else { return }
-                case .expired:
-                    guard entries[key]!.alerted.remove(pattern.key) != nil else { return }
-                }
-            }
-            deliveries[key.owner, default: []].append(key.name)
-        }
-        if let keys = bySymbol[pattern.symbol] { for key in keys { consider(key) } }
-        if let keys = byType[pattern.patternType] { for key in keys { consider(key) } }
-        for key in unindexed { consider(key) }
-        // Buckets are sets: put an owner's several matches back in the order its subscriptions were made.
-        for (owner, matched) in deliveries where matched.count > 1 {
-            deliveries[owner] = (names[owner] ?? []).filter(matched.contains)
-        }
-        return deliveries
+    /// The deliveries for one event: each owner with a matching subscription once, with the names of its matching
+    /// subscriptions in the order they were made. A preset subscription gets a pattern only the first time it
+    /// satisfies the preset, and its expiry only when it got the pattern.
+    public mutating func match(_ event: FeedEvent) -> [(owner: Owner, names: [String])] {
+        table.match(event).map { (ownerKeys[$0.owner]!, $0.names) }
     }
 
     /// For a resume: the owner's subscriptions that should receive `event` (published as `seq`) but did not get it
     /// live, because they were made after it. Empty when any subscription of the owner already got it live.
     public mutating func replay(_ event: FeedEvent, seq: UInt64, to owner: Owner) -> [String] {
+        guard let slot = ownerSlot[owner] else { return [] }
+        return table.replay(event, seq: seq, toOwner: slot)
+    }
+}
+
+/// `SubscriptionIndex`'s storage, with owners as slot numbers. Not generic, so that matching runs as specialised code
+/// whatever the caller's `Owner` type: subscriptions live in slots that buckets and owners refer to by number, and
+/// matching an event indexes arrays and hashes nothing (the per-event cost that the fan-out pays for every recipient).
+struct SubscriptionTable: Sendable {
+    /// A subscription's criteria, immutable and shared, with the tests `match` runs for every subscription an event
+    /// meets. They read the criteria through optional chaining on this class's constants, which borrows them; testing
+    /// a `SubscriptionCriteria` held in an array element copied the whole struct, preset included, every time.
+    /// `SubscriptionCriteria.matches` stays the definition: the property test checks `match` against it.
+    final class Rule: Sendable {
+        let criteria: SubscriptionCriteria
+        private let symbols: Set<String>?
+        private let patternTypes: Set<String>?
+        private let tiers: Set<Tier>?
+        private let confidenceMin: Double?
+        private let sectors: Set<String>?
+        let preset: ScanQuery?
+
+        init(_ criteria: SubscriptionCriteria) {
+            self.criteria = criteria
+            symbols = criteria.symbols
+            patternTypes = criteria.patternTypes
+            tiers = criteria.tiers
+            confidenceMin = criteria.confidenceMin
+            sectors = criteria.sectors
+            preset = criteria.preset
+        }
+
+        /// `SubscriptionCriteria.matches`, skipping the symbol or type test when the bucket already guarantees it.
+        func matches(_ pattern: Pattern, symbolKnown: Bool, typeKnown: Bool) -> Bool {
+            if !symbolKnown, symbols?.contains(pattern.symbol) == false { return false }
+            if !typeKnown, patternTypes?.contains(pattern.patternType) == false { return false }
+            if tiers?.contains(pattern.tier) == false { return false }
+            if let confidenceMin, !(pattern.confidence >= confidenceMin) { return false }
+            if sectors != nil, !(pattern.sector.map { sectors!.contains($0) } ?? false) { return false }
+            if preset?.matchesFilters(pattern) == false { return false }
+            return true
+        }
+    }
+
+    struct Entry: Sendable {
+        var name: String
+        var owner: Int
+        var rule: Rule
+        var criteria: SubscriptionCriteria { rule.criteria }
+        /// The last sequence number published before the subscription existed: live delivery covers later ones.
+        var since: UInt64
+        /// Preset subscriptions: patterns already sent, so an update of the same pattern is not a new alert.
+        var alerted: Set<PatternKey> = []
+
+        static let free = Entry(name: "", owner: -1, rule: Rule(SubscriptionCriteria()), since: 0)
+    }
+
+    /// An owner's subscriptions in the order they were made, and scratch space for `match`.
+    struct OwnerRecord: Sendable {
+        var slots: [Int] = []
+        /// The `match` call that last delivered to this owner, and where its delivery sits in that call's answer.
+        var mark: UInt64 = 0
+        var position = 0
+    }
+
+    /// A free slot holds `Entry.free`.
+    private(set) var entries: [Entry] = []
+    private var freeEntries: [Int] = []
+    private var owners: [OwnerRecord] = []
+    private var freeOwners: [Int] = []
+    private var bySymbol: [String: [Int]] = [:]
+    private var byType: [String: [Int]] = [:]
+    private(set) var unindexed: [Int] = []
+    private var matchMark: UInt64 = 0
+
+    func names(ofOwner owner: Int) -> [String] { owners[owner].slots.map { entries[$0].name } }
+
+    mutating func addOwner() -> Int { Self.take(&freeOwners, from: &owners, OwnerRecord()) }
+
+    mutating func add(name: String, owner: Int, criteria: SubscriptionCriteria, since: UInt64) -> Int {
+        let slot = Self.take(&freeEntries, from: &entries, Entry(name: name, owner: owner, rule: Rule(criteria), since: since))
+        owners[owner].slots.append(slot)
+        file(slot, criteria, insert: true)
+        return slot
+    }
+
+    /// Removes the subscription in `slot`; true when its owner has none left (and its slot is free again).
+    mutating func remove(_ slot: Int) -> Bool {
+        let entry = entries[slot]
+        file(slot, entry.criteria, insert: false)
+        entries[slot] = .free
+        freeEntries.append(slot)
+        owners[entry.owner].slots.removeAll { $0 == slot }
+        guard owners[entry.owner].slots.isEmpty else { return false }
+        owners[entry.owner] = OwnerRecord()
+        freeOwners.append(entry.owner)
+        return true
+    }
+
+    mutating func match(_ event: FeedEvent) -> [(owner: Int, names: [String])] {
+        let pattern = event.pattern
+        matchMark &+= 1
+        let mark = matchMark
+        var deliveries: [(owner: Int, names: [String])] = []
+        var regroup = false
+        // Through buffer pointers, each entry is read and updated where it lies.
+        entries.withUnsafeMutableBufferPointer { entries in
+            owners.withUnsafeMutableBufferPointer { owners in
+                func consider(_ slot: Int, symbolKnown: Bool, typeKnown: Bool) {
+                    let rule = entries[slot].rule
+                    guard
+                        rule.matches(pattern, symbolKnown: symbolKnown, typeKnown: typeKnown)
+                            || Self.isAlerted(entries[slot], event)
+                    else { return }
+                    if rule.preset != nil {
+                        switch event {
+                        case .pattern:
+                            guard entries[slot].alerted.insert(pattern.key).inserted else { return }
+                        case .expired:
+                            guard entries[slot].alerted.remove(pattern.key) != nil else { return }
+                        }
+                    }
+                    let owner = entries[slot].owner
+                    if owners[owner].mark == mark {
+                        deliveries[owners[owner].position].names.append(entries[slot].name)
+                        regroup = true
+                    } else {
+                        owners[owner].mark = mark
+                        owners[owner].position = deliveries.count
+                        deliveries.append((owner, [entries[slot].name]))
+                    }
+                }
+                if let slots = bySymbol[pattern.symbol] { for slot in slots { consider(slot, symbolKnown: true, typeKnown: false) } }
+                if let slots = byType[pattern.patternType] { for slot in slots { consider(slot, symbolKnown: false, typeKnown: true) } }
+                for slot in unindexed { consider(slot, symbolKnown: false, typeKnown: false) }
+            }
+        }
+        // Buckets hold slots in no particular order: put an owner's several matches back in the order they were made.
+        if regroup {
+            for index in deliveries.indices where deliveries[index].names.count > 1 {
+                let matched = deliveries[index].names
+                deliveries[index].names = names(ofOwner: deliveries[index].owner).filter(matched.contains)
+            }
+        }
+        return deliveries
+    }
+
+    mutating func replay(_ event: FeedEvent, seq: UInt64, toOwner owner: Int) -> [String] {
         var missed: [String] = []
-        for name in names[owner] ?? [] {
-            let key = Key(owner: owner, name: name)
-            guard let entry = entries[key], entry.criteria.matches(event.pattern) else { continue }
-            if entry.since < seq { return [] }
-            if entry.criteria.preset != nil, case .pattern = event { entries[key]!.alerted.insert(event.pattern.key) }
-            missed.append(name)
+        for slot in owners[owner].slots {
+            guard entries[slot].criteria.matches(event.pattern) else { continue }
+            if entries[slot].since < seq { return [] }
+            if entries[slot].criteria.preset != nil, case .pattern = event { entries[slot].alerted.insert(event.pattern.key) }
+            missed.append(entries[slot].name)
         }
         return missed
     }
 
     /// A preset subscription still owes its subscriber the expiry of a pattern it alerted, even when the pattern's last
     /// state no longer satisfies the preset.
-    private func isAlerted(_ entry: Entry, _ event: FeedEvent) -> Bool {
-        guard case .expired(let pattern) = event, entry.criteria.preset != nil else { return false }
+    private static func isAlerted(_ entry: borrowing Entry, _ event: FeedEvent) -> Bool {
+        guard case .expired(let pattern) = event, entry.rule.preset != nil else { return false }
         return entry.alerted.contains(pattern.key)
     }
 
-    private mutating func file(_ key: Key, _ criteria: SubscriptionCriteria, insert: Bool) {
-        func update(_ set: inout Set<Key>) {
-            if insert { set.insert(key) } else { set.remove(key) }
+    /// Puts `element` in a free slot of `array` (or a new one at the end) and returns the slot.
+    private static func take<Element>(_ free: inout [Int], from array: inout [Element], _ element: Element) -> Int {
+        if let slot = free.popLast() {
+            array[slot] = element
+            return slot
+        }
+        array.append(element)
+        return array.count - 1
+    }
+
+    private mutating func file(_ slot: Int, _ criteria: SubscriptionCriteria, insert: Bool) {
+        func update(_ bucket: inout [Int]) {
+            if insert {
+                bucket.append(slot)
+            } else if let position = bucket.firstIndex(of: slot) {
+                bucket.swapAt(position, bucket.count - 1)
+                bucket.removeLast()
+            }
         }
         if let symbols = criteria.symbols {
             for symbol in symbols {
