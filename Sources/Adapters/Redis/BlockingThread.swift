@@ -19,14 +19,7 @@ final class BlockingThread: TaskExecutor, @unchecked Sendable {
         thread.start()
     }
 
-    /// Runs `body` on the thread and returns its result.
-    func run<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            submit { continuation.resume(with: Swift.Result { try body() }) }
-        }
-    }
-
-    /// Runs `body` on the thread and returns at once; `Pending.value` waits for the result.
+    /// Runs `body` on the thread and returns at once; `Pending.value` waits for the result, then or later.
     func start<Value: Sendable>(_ body: @escaping @Sendable () throws(RedisError) -> Value) -> Pending<Value> {
         let pending = Pending<Value>()
         submit {
@@ -44,7 +37,7 @@ final class BlockingThread: TaskExecutor, @unchecked Sendable {
         submit { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 
-    func submit(_ job: @escaping () -> Void) {
+    private func submit(_ job: @escaping () -> Void) {
         condition.lock()
         jobs.append(job)
         condition.signal()

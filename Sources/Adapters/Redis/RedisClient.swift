@@ -26,18 +26,14 @@ public final class RedisClient: @unchecked Sendable {
     public func withConnection<Result: Sendable>(
         retryStale: Bool = false, _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
     ) async throws(RedisError) -> Result {
-        do {
-            return try await thread.run { [self] () throws(RedisError) -> Result in try onThread(retryStale: retryStale, body) }
-        } catch let error as RedisError {
-            throw error
-        } catch {
-            throw .connection("\(error)")
-        }
+        try await start(retryStale: retryStale, body).value
     }
 
     /// Like `withConnection`, but returns at once: the stream consumer reads its next batch while it applies this one.
-    func start<Result: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result) -> Pending<Result> {
-        thread.start { [self] () throws(RedisError) -> Result in try onThread(retryStale: false, body) }
+    func start<Result: Sendable>(
+        retryStale: Bool = false, _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> Result
+    ) -> Pending<Result> {
+        thread.start { [self] () throws(RedisError) -> Result in try onThread(retryStale: retryStale, body) }
     }
 
     /// The client's thread as a task executor (see `BlockingThread`).
@@ -68,7 +64,7 @@ public final class RedisClient: @unchecked Sendable {
 
     /// Drops the connection; the next call opens a new one.
     public func disconnect() async {
-        _ = try? await thread.run { [self] in self.connection = nil }
+        _ = try? await thread.start { [self] () throws(RedisError) in self.connection = nil }.value
     }
 }
 

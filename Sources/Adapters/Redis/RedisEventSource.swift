@@ -207,11 +207,6 @@ public final class RedisEventSource: PatternEventSource {
         var readAhead: Pending<[StreamEntry]>?
         while !Task.isCancelled {
             do {
-                if let abandoned = readAhead {
-                    // After a connection error: let the read finish before the group is created again.
-                    readAhead = nil
-                    _ = try? await abandoned.value
-                }
                 try await createGroup(stream)
                 markConnected(.stream)
                 while !Task.isCancelled {
@@ -243,6 +238,7 @@ public final class RedisEventSource: PatternEventSource {
                     }
                 }
             } catch let error as RedisError {
+                readAhead = nil  // its entries, if any, stay pending and are re-read from `0`
                 attempt += 1
                 await lost(.stream, client: consumer, error: error, attempt: attempt)
                 await acker.disconnect()

@@ -3,9 +3,12 @@
 /// each type, and only the rest (no symbol, no type) is checked for every event. Each subscription sits in exactly
 /// one kind of bucket, so an event meets it at most once.
 ///
-/// Sans-I/O: the caller owns the lock and the sequence numbers. An `Owner` is the caller's connection id. (The index is
-/// not generic over it: a generic index called from another module ran unspecialised, copying its storage and going
-/// through value witnesses for every subscription an event met.)
+/// Subscriptions and owners live in slots that buckets refer to by number, so matching an event indexes arrays and
+/// hashes nothing: that is the per-event cost the fan-out pays for every recipient. The index is not generic over
+/// the owner. A generic index called from another module ran unspecialised, copying its storage and going through
+/// value witnesses for every subscription an event met.
+///
+/// Sans-I/O: the caller owns the lock and the sequence numbers. An `Owner` is the caller's connection id.
 public struct SubscriptionIndex: Sendable {
     public typealias Owner = UInt64
 
@@ -18,76 +21,6 @@ public struct SubscriptionIndex: Sendable {
         }
     }
 
-    /// Owners by slot number in `table`.
-    private var ownerSlot: [Owner: Int] = [:]
-    private var ownerKeys: [Owner?] = []
-    private var slotByKey: [Key: Int] = [:]
-    private var table = SubscriptionTable()
-
-    public init() {}
-
-    /// Live subscriptions.
-    public var count: Int { slotByKey.count }
-    /// Subscriptions that every event must be checked against (neither symbols nor pattern types given).
-    public var unindexedCount: Int { table.unindexed.count }
-
-    /// The owner's subscription names, in the order they were made.
-    public func subscriptions(of owner: Owner) -> [String] { ownerSlot[owner].map { table.names(ofOwner: $0) } ?? [] }
-
-    public func criteria(_ key: Key) -> SubscriptionCriteria? { slotByKey[key].map { table.entries[$0].criteria } }
-
-    /// Adds or replaces a subscription; `since` is the newest sequence number already published.
-    public mutating func add(_ key: Key, criteria: SubscriptionCriteria, since: UInt64) {
-        if slotByKey[key] != nil { remove(key) }
-        let owner: Int
-        if let existing = ownerSlot[key.owner] {
-            owner = existing
-        } else {
-            owner = table.addOwner()
-            ownerSlot[key.owner] = owner
-            if owner == ownerKeys.count { ownerKeys.append(key.owner) } else { ownerKeys[owner] = key.owner }
-        }
-        slotByKey[key] = table.add(name: key.name, owner: owner, criteria: criteria, since: since)
-    }
-
-    /// Removes a subscription; false when there was none.
-    @discardableResult
-    public mutating func remove(_ key: Key) -> Bool {
-        guard let slot = slotByKey.removeValue(forKey: key) else { return false }
-        if table.remove(slot) {
-            let owner = ownerSlot.removeValue(forKey: key.owner)!
-            ownerKeys[owner] = nil
-        }
-        return true
-    }
-
-    /// Removes every subscription of `owner`; returns how many there were.
-    @discardableResult
-    public mutating func removeAll(of owner: Owner) -> Int {
-        let owned = subscriptions(of: owner)
-        for name in owned { remove(Key(owner: owner, name: name)) }
-        return owned.count
-    }
-
-    /// The deliveries for one event: each owner with a matching subscription once, with the names of its matching
-    /// subscriptions in the order they were made. A preset subscription gets a pattern only the first time it
-    /// satisfies the preset, and its expiry only when it got the pattern.
-    public mutating func match(_ event: FeedEvent) -> [(owner: Owner, names: [String])] {
-        table.match(event).map { (ownerKeys[$0.owner]!, $0.names) }
-    }
-
-    /// For a resume: the owner's subscriptions that should receive `event` (published as `seq`) but did not get it
-    /// live, because they were made after it. Empty when any subscription of the owner already got it live.
-    public mutating func replay(_ event: FeedEvent, seq: UInt64, to owner: Owner) -> [String] {
-        guard let slot = ownerSlot[owner] else { return [] }
-        return table.replay(event, seq: seq, toOwner: slot)
-    }
-}
-
-/// `SubscriptionIndex`'s storage, with owners as slot numbers. Not generic, so that matching runs as specialised code
-/// whatever the caller's `Owner` type: subscriptions live in slots that buckets and owners refer to by number, and
-/// matching an event indexes arrays and hashes nothing (the per-event cost that the fan-out pays for every recipient).
-struct SubscriptionTable: Sendable {
     /// A subscription's criteria, immutable and shared, with the tests `match` runs for every subscription an event
     /// meets. They read the criteria through optional chaining on this class's constants, which borrows them; testing
     /// a `SubscriptionCriteria` held in an array element copied the whole struct, preset included, every time.
@@ -125,6 +58,7 @@ struct SubscriptionTable: Sendable {
 
     struct Entry: Sendable {
         var name: String
+        /// The owner's slot.
         var owner: Int
         var rule: Rule
         var criteria: SubscriptionCriteria { rule.criteria }
@@ -138,6 +72,7 @@ struct SubscriptionTable: Sendable {
 
     /// An owner's subscriptions in the order they were made, and scratch space for `match`.
     struct OwnerRecord: Sendable {
+        var owner: Owner
         var slots: [Int] = []
         /// The `match` call that last delivered to this owner, and where its delivery sits in that call's answer.
         var mark: UInt64 = 0
@@ -145,44 +80,78 @@ struct SubscriptionTable: Sendable {
     }
 
     /// A free slot holds `Entry.free`.
-    private(set) var entries: [Entry] = []
+    private var entries: [Entry] = []
     private var freeEntries: [Int] = []
+    private var slotByKey: [Key: Int] = [:]
+    /// A free slot holds an owner with no subscriptions.
     private var owners: [OwnerRecord] = []
     private var freeOwners: [Int] = []
+    private var ownerSlot: [Owner: Int] = [:]
     private var bySymbol: [String: [Int]] = [:]
     private var byType: [String: [Int]] = [:]
-    private(set) var unindexed: [Int] = []
+    private var unindexed: [Int] = []
     private var matchMark: UInt64 = 0
 
-    func names(ofOwner owner: Int) -> [String] { owners[owner].slots.map { entries[$0].name } }
+    public init() {}
 
-    mutating func addOwner() -> Int { Self.take(&freeOwners, from: &owners, OwnerRecord()) }
+    /// Live subscriptions.
+    public var count: Int { slotByKey.count }
+    /// Subscriptions that every event must be checked against (neither symbols nor pattern types given).
+    public var unindexedCount: Int { unindexed.count }
 
-    mutating func add(name: String, owner: Int, criteria: SubscriptionCriteria, since: UInt64) -> Int {
-        let slot = Self.take(&freeEntries, from: &entries, Entry(name: name, owner: owner, rule: Rule(criteria), since: since))
+    /// The owner's subscription names, in the order they were made.
+    public func subscriptions(of owner: Owner) -> [String] { ownerSlot[owner].map(names(ofOwner:)) ?? [] }
+
+    public func criteria(_ key: Key) -> SubscriptionCriteria? { slotByKey[key].map { entries[$0].criteria } }
+
+    /// Adds or replaces a subscription; `since` is the newest sequence number already published.
+    public mutating func add(_ key: Key, criteria: SubscriptionCriteria, since: UInt64) {
+        if slotByKey[key] != nil { remove(key) }
+        let owner: Int
+        if let existing = ownerSlot[key.owner] {
+            owner = existing
+        } else {
+            owner = Self.take(&freeOwners, from: &owners, OwnerRecord(owner: key.owner))
+            ownerSlot[key.owner] = owner
+        }
+        let slot = Self.take(&freeEntries, from: &entries, Entry(name: key.name, owner: owner, rule: Rule(criteria), since: since))
+        slotByKey[key] = slot
         owners[owner].slots.append(slot)
         file(slot, criteria, insert: true)
-        return slot
     }
 
-    /// Removes the subscription in `slot`; true when its owner has none left (and its slot is free again).
-    mutating func remove(_ slot: Int) -> Bool {
-        let entry = entries[slot]
-        file(slot, entry.criteria, insert: false)
+    /// Removes a subscription; false when there was none.
+    @discardableResult
+    public mutating func remove(_ key: Key) -> Bool {
+        guard let slot = slotByKey.removeValue(forKey: key) else { return false }
+        let owner = entries[slot].owner
+        file(slot, entries[slot].criteria, insert: false)
         entries[slot] = .free
         freeEntries.append(slot)
-        owners[entry.owner].slots.removeAll { $0 == slot }
-        guard owners[entry.owner].slots.isEmpty else { return false }
-        owners[entry.owner] = OwnerRecord()
-        freeOwners.append(entry.owner)
+        owners[owner].slots.removeAll { $0 == slot }
+        if owners[owner].slots.isEmpty {
+            ownerSlot[key.owner] = nil
+            freeOwners.append(owner)
+        }
         return true
     }
 
-    mutating func match(_ event: FeedEvent) -> [(owner: Int, names: [String])] {
+    /// Removes every subscription of `owner`; returns how many there were.
+    @discardableResult
+    public mutating func removeAll(of owner: Owner) -> Int {
+        let owned = subscriptions(of: owner)
+        for name in owned { remove(Key(owner: owner, name: name)) }
+        return owned.count
+    }
+
+    /// The deliveries for one event: each owner with a matching subscription once, with the names of its matching
+    /// subscriptions in the order they were made. A preset subscription gets a pattern only the first time it
+    /// satisfies the preset, and its expiry only when it got the pattern.
+    public mutating func match(_ event: FeedEvent) -> [(owner: Owner, names: [String])] {
         let pattern = event.pattern
         matchMark &+= 1
         let mark = matchMark
-        var deliveries: [(owner: Int, names: [String])] = []
+        var deliveries: [(owner: Owner, names: [String])] = []
         var regroup = false
         // Through buffer pointers, each entry is read and updated where it lies.
         entries.withUnsafeMutableBufferPointer { entries in
@@ -208,7 +177,7 @@ struct SubscriptionTable: Sendable {
                     } else {
                         owners[owner].mark = mark
                         owners[owner].position = deliveries.count
-                        deliveries.append((owner, [entries[slot].name]))
+                        deliveries.append((owners[owner].owner, [entries[slot].name]))
                     }
                 }
                 if let slots = bySymbol[pattern.symbol] { for slot in slots { consider(slot, symbolKnown: true, typeKnown: false) } }
@@ -220,13 +189,16 @@ struct SubscriptionTable: Sendable {
         if regroup {
             for index in deliveries.indices where deliveries[index].names.count > 1 {
                 let matched = deliveries[index].names
-                deliveries[index].names = names(ofOwner: deliveries[index].owner).filter(matched.contains)
+                deliveries[index].names = subscriptions(of: deliveries[index].owner).filter(matched.contains)
             }
         }
         return deliveries
     }
 
-    mutating func replay(_ event: FeedEvent, seq: UInt64, toOwner owner: Int) -> [String] {
+    /// For a resume: the owner's subscriptions that should receive `event` (published as `seq`) but did not get it
+    /// live, because they were made after it. Empty when any subscription of the owner already got it live.
+    public mutating func replay(_ event: FeedEvent, seq: UInt64, to owner: Owner) -> [String] {
+        guard let owner = ownerSlot[owner] else { return [] }
         var missed: [String] = []
         for slot in owners[owner].slots {
             guard entries[slot].criteria.matches(event.pattern) else { continue }
@@ -243,6 +215,8 @@ struct SubscriptionTable: Sendable {
         guard case .expired(let pattern) = event, entry.rule.preset != nil else { return false }
         return entry.alerted.contains(pattern.key)
     }
+
+    private func names(ofOwner owner: Int) -> [String] { owners[owner].slots.map { entries[$0].name } }
 
     /// Puts `element` in a free slot of `array` (or a new one at the end) and returns the slot.
     private static func take<Element>(_ free: inout [Int], from array: inout [Element], _ element: Element) -> Int {
