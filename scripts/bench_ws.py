@@ -6,13 +6,15 @@ receipt - pub_ts and records every pattern id, so loss and duplicates are counte
 
 Scenarios (each run in the same invocation, so ratios share the box's conditions):
   latency   250 clients, 1,000 events/s, each client's subscription matches 10 % of the symbols
-  stall     the same plus one client that stops reading: the others' p99 against `latency`
+  stall     the same plus one client that subscribes to everything and stops reading: the others' p99 against
+            `latency` and against `heavy`
+  heavy     the control for `stall`: the same plus one client that subscribes to everything and keeps reading
   fanout    1,000 clients subscribed to everything: delivered messages/s and server CPU per delivered message
   idle      10,000 idle subscribed connections: server RSS growth per connection
   resume    1,000 clients (10 % each) drop and reconnect within 1 s with `resume` while 100 events/s flow: time until every one is
             resubscribed and caught up (`resumed`), and loss across the gap
 
-    python3 scripts/bench_ws.py [--scenarios latency,stall,fanout,idle,resume] [--seconds 20] [--runs 1]
+    python3 scripts/bench_ws.py [--scenarios latency,stall,heavy,fanout,idle,resume] [--seconds 20] [--runs 1]
                                 [--client swift|python] [--redis-aof off|always] [--tick-ms 10] [--dump FILE]
 """
 import argparse
@@ -26,6 +28,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import websockets
@@ -116,7 +119,8 @@ def worker(url, specs, ready, stop, results, reconnect_at):
             state["latencies"].append(now - pub)
 
     async def client(spec):
-        state = {"ids": [], "latencies": [], "group": spec["group"], "stall": spec["stall"]}
+        state = {"ids": [], "latencies": [], "group": spec["group"], "stall": spec["stall"],
+                 "extra": spec.get("extra", False)}
         try:
             task = asyncio.ensure_future(session(spec, state))
             if reconnect_at.value > 0:
@@ -137,7 +141,8 @@ def worker(url, specs, ready, stop, results, reconnect_at):
 
     async def main():
         states = await asyncio.gather(*(client(spec) for spec in specs))
-        results.put([{k: s.get(k) for k in ("ids", "latencies", "group", "stall", "error", "resumed_at", "reconnected_at")}
+        results.put([{k: s.get(k) for k in ("ids", "latencies", "group", "stall", "extra", "error", "resumed_at",
+                                            "reconnected_at")}
                      for s in states])
 
     asyncio.run(main())
@@ -162,7 +167,10 @@ class SwiftClients:
     CPU does not set the latency on a box where they share two cores with the server, Redis and the publisher."""
 
     def __init__(self, service, specs, threads=1):
-        clients = [s for s in specs if not s["stall"]]
+        clients = [s for s in specs if not s["stall"] and not s.get("extra")]
+        heavy = sum(1 for s in specs if s.get("extra"))
+        # The compiled clients report in this order: group clients, heavy readers, stalled clients.
+        self.specs = clients + [s for s in specs if s.get("extra")] + [s for s in specs if s["stall"]]
         if all(s["group"] is None for s in clients):
             groups = "+".join(SYMBOLS)  # one group of every symbol: each client gets every event
         else:
@@ -170,7 +178,8 @@ class SwiftClients:
             groups = ",".join("+".join(SYMBOLS[g * 10:(g + 1) * 10]) for g in range(GROUPS))
         self.proc = subprocess.Popen(
             [harness.BIN, "bench-ws-clients", "--bench-ws-port", str(service.port), "--bench-ws-groups", groups,
-             "--bench-ws-clients", str(len(clients)), "--bench-ws-stalled", str(len(specs) - len(clients)),
+             "--bench-ws-clients", str(len(clients)), "--bench-ws-heavy", str(heavy),
+             "--bench-ws-stalled", str(len(specs) - len(clients) - heavy),
              "--bench-ws-threads", str(threads)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
@@ -180,10 +189,10 @@ class SwiftClients:
     def collect(self):
         out, _ = self.proc.communicate("stop\n", timeout=120)
         states = []
-        for c in json.loads(out)["clients"]:
+        for c, spec in zip(json.loads(out)["clients"], self.specs, strict=True):
             error = None if c["close_code"] is None else f"closed {c['close_code']}"
             states.append({"ids": c["ids"], "latencies": [us / 1e6 for us in c["latencies_us"]], "group": c["group"],
-                           "stall": c["stall"], "error": error})
+                           "stall": c["stall"], "extra": spec.get("extra", False), "error": error})
         return states
 
 
@@ -259,32 +268,78 @@ def losses(states, published):
     return lost, dup
 
 
+def p99_by_second(states, published, rate):
+    """The others' p99 latency for the events published in each second of the run (event n is published n / rate
+    seconds after the first)."""
+    second_of = {pattern_id: n // rate for n, (_, pattern_id) in enumerate(published)}
+    buckets = collections.defaultdict(list)
+    for s in states:
+        if s["stall"] or s.get("extra"):
+            continue
+        for pattern_id, latency in zip(s["ids"], s["latencies"]):
+            if pattern_id in second_of:
+                buckets[second_of[pattern_id]].append(latency)
+    return [percentile(buckets[k], 99) for k in sorted(buckets)]
+
+
+class CloseWatcher:
+    """Polls the service's `slow_consumers_closed` counter every 50 ms from now until `stop`, which answers how many
+    seconds after the start the first slow consumer was closed (None if none was)."""
+
+    def __init__(self, service):
+        self.service, self.started, self.closed_after = service, time.time(), None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.done.wait(0.05):
+            if self.closed_after is None and self.service.stats()["websocket"]["counters"]["slow_consumers_closed"] > 0:
+                self.closed_after = time.time() - self.started
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        return self.closed_after
+
+
 # ------------------------------------------------------------------------------------------------------- scenarios
 
-def scenario_latency(server, seconds, stall=False, clients=250, client="swift"):
+def scenario_latency(server, seconds, stall=False, heavy=False, clients=250, client="swift"):
     service = service_for(server)
     try:
         specs = [{"group": i % GROUPS, "stall": False, "offset": 0} for i in range(clients)]
         if stall:
             specs.append({"group": None, "stall": True, "offset": 0})
+        if heavy:
+            specs.append({"group": None, "stall": False, "extra": True, "offset": 0})
         if client == "swift":
             swift = SwiftClients(service, specs)
         else:
             workers, stop, results = start_clients(service, specs, processes=2)
         cpu0 = cpu_seconds(service.proc.pid)
+        # Both scenarios poll the stats alike (20 times a second), so that the stall run's only difference is the
+        # stalled client; the poll notes when the server closed it, counted from the first publish.
+        watcher = CloseWatcher(service)
         published = publish(server, 1000, seconds, time.time() - 3600)
         time.sleep(2)
+        closed_after = watcher.stop()
         cpu = cpu_seconds(service.proc.pid) - cpu0
         states = swift.collect() if client == "swift" else collect(workers, stop, results)
         ws = service.stats()["websocket"]["counters"]
-        latencies = [x for s in states if not s["stall"] for x in s["latencies"]]
+        latencies = [x for s in states if not s["stall"] and not s.get("extra") for x in s["latencies"]]
         if DUMP:
             with open(DUMP, "w") as f:
-                json.dump({"states": states, "published": published}, f)
+                json.dump({"states": states, "published": published, "stalled_closed_after_s": closed_after}, f)
         lost, dup = losses(states, published)
-        return {"events": len(published), "messages": len(latencies), "p50_ms": percentile(latencies, 50) * 1000,
-                "p99_ms": percentile(latencies, 99) * 1000, "p999_ms": percentile(latencies, 99.9) * 1000,
-                "lost": lost, "duplicated": dup, "slow_closed": ws["slow_consumers_closed"], "server_cpu_s": cpu}
+        by_second = p99_by_second(states, published, 1000)
+        result = {"events": len(published), "messages": len(latencies), "p50_ms": percentile(latencies, 50) * 1000,
+                  "p99_ms": percentile(latencies, 99) * 1000, "p999_ms": percentile(latencies, 99.9) * 1000,
+                  "lost": lost, "duplicated": dup, "slow_closed": ws["slow_consumers_closed"], "server_cpu_s": cpu,
+                  "p99_by_second_ms": [round(x * 1000, 2) for x in by_second]}
+        if stall:
+            result["stalled_closed_after_s"] = None if closed_after is None else round(closed_after, 2)
+        return result
     finally:
         service.stop()
 
@@ -383,6 +438,8 @@ def main():
                     result = scenario_latency(server, args.seconds, clients=args.clients, client=args.client)
                 elif name == "stall":
                     result = scenario_latency(server, args.seconds, stall=True, clients=args.clients, client=args.client)
+                elif name == "heavy":
+                    result = scenario_latency(server, args.seconds, heavy=True, clients=args.clients, client=args.client)
                 elif name == "fanout":
                     result = scenario_fanout(server, args.seconds, rate=args.fanout_rate, client=args.client)
                 elif name == "idle":

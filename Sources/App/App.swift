@@ -123,7 +123,8 @@ struct PatternDesk {
                                   [--benchmark SPY] [--lifetime-days 5]   (producer events as JSON lines on stdout)
                patterndesk bench [--bench-sizes 10000,100000,1000000] [--bench-queries N] [--bench-seed S]
                patterndesk bench-ws-clients --bench-ws-port P --bench-ws-groups S00+S01,S10+S11 [--bench-ws-clients 250]
-                                  [--bench-ws-stalled 0] [--bench-ws-threads 1]   (scripts/bench_ws.py's compiled clients)
+                                  [--bench-ws-heavy 0] [--bench-ws-stalled 0] [--bench-ws-threads 1]
+                                  (scripts/bench_ws.py's compiled clients)
         Every flag can also be set in the environment: HTTP_PORT, DEMO_RATE, LOG_LEVEL, …
         """
 }

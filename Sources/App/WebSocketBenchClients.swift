@@ -7,10 +7,11 @@ import NIOPosix
 /// saturate a core at 25,000 frames a second, so their own queueing, not the server's, set the latency they measured.
 ///
 /// Opens `--bench-ws-clients` native-protocol connections, each subscribed to one group of `--bench-ws-groups`
-/// (`S00+S01,S10+S11`: client i takes group i mod count), plus `--bench-ws-stalled` clients that subscribe to
-/// everything and then stop reading. Prints `ready` once every client is subscribed, runs until a `stop` line on stdin,
-/// then prints one JSON object: per client its group, the pattern ids it received in order, and for each the latency in
-/// microseconds from the event's `indicators.pub_ts` (wall clock, set by the publisher) to the read that carried it.
+/// (`S00+S01,S10+S11`: client i takes group i mod count), then `--bench-ws-heavy` clients that subscribe to
+/// everything and keep reading, then `--bench-ws-stalled` clients that subscribe to everything and then stop reading.
+/// Prints `ready` once every client is subscribed, runs until a `stop` line on stdin, then prints one JSON object: per
+/// client its group, the pattern ids it received in order, and for each the latency in microseconds from the event's
+/// `indicators.pub_ts` (wall clock, set by the publisher) to the read that carried it.
 ///
 /// The connections are plain NIO channel handlers (no task per connection) on `--bench-ws-threads` event loops
 /// (default 1), parsing frames and scanning the JSON for the three fields they need, so one thread keeps up with
@@ -21,6 +22,7 @@ struct WebSocketBenchClients {
     let path: String
     let groups: [[String]]
     let clients: Int
+    let heavy: Int
     let stalled: Int
     let threads: Int
 
@@ -34,6 +36,7 @@ struct WebSocketBenchClients {
         guard clients == 0 || !groups.isEmpty else {
             throw AppConfiguration.Invalid.value(key: "bench.ws-groups", rule: "symbol groups, e.g. S00+S01,S10+S11")
         }
+        heavy = reader.int(forKey: "bench.ws-heavy", default: 0)
         stalled = reader.int(forKey: "bench.ws-stalled", default: 0)
         threads = max(1, reader.int(forKey: "bench.ws-threads", default: 1))
     }
@@ -41,9 +44,9 @@ struct WebSocketBenchClients {
     func run() async throws {
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var handlers: [BenchWebSocketClient] = []
-        for index in 0..<(clients + stalled) {
-            let stall = index >= clients
-            let group = stall ? nil : index % groups.count
+        for index in 0..<(clients + heavy + stalled) {
+            let stall = index >= clients + heavy
+            let group = index < clients ? index % groups.count : nil
             let handler = BenchWebSocketClient(
                 host: host, port: port, path: path, symbols: group.map { groups[$0] }, stall: stall, group: group)
             handlers.append(handler)
