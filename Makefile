@@ -62,13 +62,15 @@ bench-userdata:
 	$(SWIFT) build -c release --product patterndesk
 	bash scripts/bench-userdata.sh
 
-## WebSocket delivery: latency XADD -> client, a stalled client, fan-out to 1,000 clients, 10,000 idle connections,
-## a reconnect-with-resume wave.
+## WebSocket delivery: latency XADD -> client, a stalled client (against the same client reading, in rotated order),
+## fan-out to 1,000 clients, 10,000 idle connections, a reconnect-with-resume wave.
 bench-ws:
 	$(call apt_install,$(BENCH_PACKAGES) libhiredis-dev)
 	$(SWIFT) build -c release --product patterndesk
 	python3 -c "import redis, websockets" 2>/dev/null || python3 -m pip install -q redis websockets
-	python3 scripts/bench_ws.py --scenarios latency,stall,resume,idle --seconds 15
+	for order in latency,heavy,stall heavy,stall,latency stall,latency,heavy; do \
+	  python3 scripts/bench_ws.py --scenarios $$order --seconds 15 --tick-ms 1 || exit 1; done
+	python3 scripts/bench_ws.py --scenarios resume,idle --seconds 15
 	python3 scripts/bench_ws.py --scenarios fanout --seconds 8 --fanout-rate 100
 	python3 scripts/bench_ws.py --scenarios fanout --seconds 8 --fanout-rate 200
 

@@ -410,7 +410,7 @@ def scenario_resume(server, seconds, clients=1000, rate=100):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scenarios", default="latency,stall,fanout,idle,resume")
+    parser.add_argument("--scenarios", default="latency,stall,heavy,fanout,idle,resume")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--clients", type=int, default=250, help="clients in the latency and stall scenarios")
