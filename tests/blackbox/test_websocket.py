@@ -171,12 +171,12 @@ def test_soak_2000_connections_in_churn_return_to_baseline(redis_server, service
 
 def test_the_benchmarks_compiled_clients_record_what_they_were_sent(redis_server, service):
     """`patterndesk bench-ws-clients` (scripts/bench_ws.py's clients): each client reports exactly the patterns of
-    its symbol group in order, one latency per pattern that carried a `pub_ts` and none for one that did not, and a
-    stalled client subscribes and then stops reading. (Whether two patterns share a frame depends on timing; the frame
+    its symbol group in order, one latency per pattern that carried a `pub_ts` and none for one that did not, a heavy
+    client reads every pattern, and a stalled client subscribes and then stops reading. (Whether two patterns share a frame depends on timing; the frame
     scanner's unit tests cover that case.)"""
     clients = subprocess.Popen(
         [BIN, "bench-ws-clients", "--bench-ws-port", str(service.port), "--bench-ws-groups", "AAPL+MSFT,XOM",
-         "--bench-ws-clients", "3", "--bench-ws-stalled", "1"],
+         "--bench-ws-clients", "3", "--bench-ws-heavy", "1", "--bench-ws-stalled", "1"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert clients.stdout.readline().strip() == "ready"
@@ -191,8 +191,8 @@ def test_the_benchmarks_compiled_clients_record_what_they_were_sent(redis_server
         for event in events:
             transaction.xadd(STREAM, {"data": json.dumps(event)})
         transaction.execute()
-        # 2 + 1 + 2 to the three readers, 4 to the stalled one (into its socket buffer).
-        wait_for(lambda: service.stats()["websocket"]["counters"]["messages_delivered"] >= 9, what="deliveries")
+        # 2 + 1 + 2 to the three readers, 4 to the heavy one, 4 to the stalled one (into its socket buffer).
+        wait_for(lambda: service.stats()["websocket"]["counters"]["messages_delivered"] >= 13, what="deliveries")
         time.sleep(1)  # delivered means written to the socket; give the clients' loop time to read it
         report, _ = clients.communicate("stop\n", timeout=60)
     finally:
@@ -200,10 +200,11 @@ def test_the_benchmarks_compiled_clients_record_what_they_were_sent(redis_server
             clients.kill()
     reported = json.loads(report)["clients"]
     ids = {e["symbol"]: identity(e["symbol"], "Doji", "daily", e["timestamp"]) for e in events}
-    assert [c["group"] for c in reported] == [0, 1, 0, None]
-    assert [c["stall"] for c in reported] == [False, False, False, True]
+    assert [c["group"] for c in reported] == [0, 1, 0, None, None]
+    assert [c["stall"] for c in reported] == [False, False, False, False, True]
     assert all(c["subscribed"] and c["close_code"] is None and c["errors"] == 0 for c in reported), reported
     for c in (reported[0], reported[2]):
         assert c["ids"] == [ids["MSFT"], ids["AAPL"]]
         assert len(c["latencies_us"]) == 1 and 0 <= c["latencies_us"][0] < 30_000_000
     assert reported[1]["ids"] == [ids["XOM"]] and len(reported[1]["latencies_us"]) == 1
+    assert reported[3]["ids"] == [ids[e["symbol"]] for e in events] and len(reported[3]["latencies_us"]) == 3
