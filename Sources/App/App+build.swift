@@ -171,8 +171,9 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
         }
         logger.info("embedded default: in-memory index with the synthetic demo producer", metadata: ["demo.rate": "\(configuration.demoRate)"])
     }
-    let router = buildRouter(dependencies)
-    let routing = MethodRouting(router)
+    let requestMetrics = HTTPRequestMetrics()
+    let router = buildRouter(dependencies, requestMetrics: requestMetrics)
+    let routing = MethodRouting(router, metrics: requestMetrics)
     var app = Application(
         router: routing,
         server: patternDeskServer(routing.buildResponder(), endpoints: webSocketEndpoints(dependencies), logger: logger),
@@ -182,11 +183,12 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
     return app
 }
 
-/// The HTTP and WebSocket surface over the given dependencies.
-func buildRouter<Store: PatternStore, Clock: WallClock>(_ dependencies: Dependencies<Store, Clock>) -> Router<BasicRequestContext> {
+/// The HTTP and WebSocket surface over the given dependencies. `requestMetrics` is what `/metrics` reports; the
+/// caller records into it around the router (`MethodRouting`), so that each request counts with its final status.
+func buildRouter<Store: PatternStore, Clock: WallClock>(
+    _ dependencies: Dependencies<Store, Clock>, requestMetrics: HTTPRequestMetrics = HTTPRequestMetrics()
+) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    let requestMetrics = HTTPRequestMetrics()
-    router.add(middleware: requestMetrics.middleware())  // outermost: sees the status the error middleware gives
     addAPIErrorHandling(to: router)
     var settings = PatternController<Store, Clock>.Settings()
     settings.sourceName = dependencies.source.name

@@ -1,5 +1,6 @@
 """GET /metrics read by Prometheus's own Python client parser, against the real binary fed over Redis."""
 import json
+import urllib.error
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -26,7 +27,19 @@ def test_metrics_follow_ingestion_and_a_dead_redis(redis_server, service):
     stats = wait_for(lambda: (s := service.stats())["events_applied"] == 2 and s["events_rejected"] == 1 and s,
                      what="two applied, one rejected")
     wait_for(service.caught_up, what="stream acknowledged")
+    # Each request counts with the status it was answered with, not the router's 404 before method routing.
+    for method, status in (("DELETE", 405), ("OPTIONS", 204), ("HEAD", 200)):
+        request = urllib.request.Request(f"http://127.0.0.1:{service.port}/health", method=method)
+        try:
+            answered = urllib.request.urlopen(request, timeout=10).status
+        except urllib.error.HTTPError as error:
+            answered = error.code
+        assert answered == status, (method, answered)
     metrics = scrape(service)
+    for method, status in (("DELETE", 405), ("OPTIONS", 204), ("HEAD", 200)):
+        assert metrics[("patterndesk_http_requests_total", (("method", method), ("status", str(status))))] == 1, method
+    assert not any(name == "patterndesk_http_requests_total" and dict(labels).get("status") == "404"
+                   for name, labels in metrics), "no request was answered 404"
     assert metrics[("patterndesk_events_applied_total", ())] == 2
     assert metrics[("patterndesk_events_rejected_total", (("reason", "not_json"),))] == 1
     assert metrics[("patterndesk_patterns_live", ())] == stats["cached_patterns"] == 2

@@ -1,8 +1,7 @@
-public import Hummingbird
 import Synchronization
 
 /// Requests served, by method and status, and their duration as a histogram, for `GET /metrics`. One short lock per
-/// request; the buckets are fixed (seconds).
+/// request; the buckets are fixed (seconds). `MethodRouting` records each request with its final status.
 public final class HTTPRequestMetrics: Sendable {
     static let buckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
@@ -22,6 +21,11 @@ public final class HTTPRequestMetrics: Sendable {
     private let state = Mutex(State())
 
     public init() {}
+
+    /// Counts one answered request that started at `started`.
+    func record(method: String, status: Int, since started: ContinuousClock.Instant) {
+        record(method: method, status: status, seconds: milliseconds(ContinuousClock.now - started) / 1000)
+    }
 
     func record(method: String, status: Int, seconds: Double) {
         let bucket = Self.buckets.firstIndex { seconds <= $0 } ?? Self.buckets.count
@@ -48,28 +52,5 @@ public final class HTTPRequestMetrics: Sendable {
         text.sample("patterndesk_http_request_duration_seconds_bucket", ["le": "+Inf"], Double(state.count))
         text.sample("patterndesk_http_request_duration_seconds_sum", [:], state.durationSum)
         text.sample("patterndesk_http_request_duration_seconds_count", [:], Double(state.count))
-    }
-
-    /// The middleware that records every request passing through the router, errors included (as the status the
-    /// error middleware will give them).
-    public func middleware<Context: RequestContext>() -> some RouterMiddleware<Context> {
-        HTTPMetricsMiddleware<Context>(metrics: self)
-    }
-}
-
-struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: HTTPRequestMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let started = ContinuousClock.now
-        do {
-            let response = try await next(request, context)
-            metrics.record(method: request.method.rawValue, status: response.status.code, seconds: milliseconds(ContinuousClock.now - started) / 1000)
-            return response
-        } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.record(method: request.method.rawValue, status: status, seconds: milliseconds(ContinuousClock.now - started) / 1000)
-            throw error
-        }
     }
 }

@@ -6,20 +6,41 @@ public import Hummingbird
 /// - `OPTIONS` on a known path answers 204 with `Allow`;
 /// - any other method on a known path answers 405 with `Allow` and the API's error body.
 /// Every request goes to the router first; only its 404s are looked at again, so unknown paths keep the router's 404.
+/// `metrics`, when given, records every request with the status it finally gets here (a 405, 204 or `HEAD` answer,
+/// not the router's 404).
 public struct MethodRouting<Context: RequestContext>: HTTPResponderBuilder {
     let router: Router<Context>
+    let metrics: HTTPRequestMetrics?
 
-    public init(_ router: Router<Context>) { self.router = router }
+    public init(_ router: Router<Context>, metrics: HTTPRequestMetrics? = nil) {
+        self.router = router
+        self.metrics = metrics
+    }
 
     public func buildResponder() -> Responder {
-        Responder(base: router.buildResponder(), table: RouteTable(router.routes.map { ($0.path.description, $0.method) }))
+        Responder(
+            base: router.buildResponder(), table: RouteTable(router.routes.map { ($0.path.description, $0.method) }), metrics: metrics)
     }
 
     public struct Responder: HTTPResponder {
         let base: RouterResponder<Context>
         let table: RouteTable
+        let metrics: HTTPRequestMetrics?
 
         public func respond(to request: Request, context: Context) async throws -> Response {
+            guard let metrics else { return try await answer(request, context: context) }
+            let started = ContinuousClock.now
+            do {
+                let response = try await answer(request, context: context)
+                metrics.record(method: request.method.rawValue, status: response.status.code, since: started)
+                return response
+            } catch {
+                metrics.record(method: request.method.rawValue, status: (error as? any HTTPResponseError)?.status.code ?? 500, since: started)
+                throw error
+            }
+        }
+
+        func answer(_ request: Request, context: Context) async throws -> Response {
             // Served requests never look at the table: only a 404 can mean "no handler for this method". A 404 from a
             // handler (a missing row) is for a method the path serves, and is kept.
             let response = try await base.respond(to: request, context: context)
