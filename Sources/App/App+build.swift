@@ -173,10 +173,10 @@ func buildApplication<Store: PatternStore, Clock: WallClock>(
     }
     let requestMetrics = HTTPRequestMetrics()
     let router = buildRouter(dependencies, requestMetrics: requestMetrics)
-    let routing = MethodRouting(router, metrics: requestMetrics)
+    let responder = MethodRouting(router, metrics: requestMetrics).buildResponder()
     var app = Application(
-        router: routing,
-        server: patternDeskServer(routing.buildResponder(), endpoints: webSocketEndpoints(dependencies), logger: logger),
+        responder: responder,
+        server: patternDeskServer(responder, endpoints: webSocketEndpoints(dependencies), logger: logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "patterndesk"),
         logger: logger)
     app.addServices(services)

@@ -24,10 +24,7 @@ public final class HTTPRequestMetrics: Sendable {
 
     /// Counts one answered request that started at `started`.
     func record(method: String, status: Int, since started: ContinuousClock.Instant) {
-        record(method: method, status: status, seconds: milliseconds(ContinuousClock.now - started) / 1000)
-    }
-
-    func record(method: String, status: Int, seconds: Double) {
+        let seconds = milliseconds(ContinuousClock.now - started) / 1000
         let bucket = Self.buckets.firstIndex { seconds <= $0 } ?? Self.buckets.count
         state.withLock { state in
             state.requests[Key(method: method, status: status), default: 0] += 1

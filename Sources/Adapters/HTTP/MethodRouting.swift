@@ -6,13 +6,13 @@ public import Hummingbird
 /// - `OPTIONS` on a known path answers 204 with `Allow`;
 /// - any other method on a known path answers 405 with `Allow` and the API's error body.
 /// Every request goes to the router first; only its 404s are looked at again, so unknown paths keep the router's 404.
-/// `metrics`, when given, records every request with the status it finally gets here (a 405, 204 or `HEAD` answer,
-/// not the router's 404).
+/// Every request is recorded in `metrics` with the status it finally gets here (a 405, 204 or `HEAD` answer, not the
+/// router's 404).
 public struct MethodRouting<Context: RequestContext>: HTTPResponderBuilder {
     let router: Router<Context>
-    let metrics: HTTPRequestMetrics?
+    let metrics: HTTPRequestMetrics
 
-    public init(_ router: Router<Context>, metrics: HTTPRequestMetrics? = nil) {
+    public init(_ router: Router<Context>, metrics: HTTPRequestMetrics) {
         self.router = router
         self.metrics = metrics
     }
@@ -25,10 +25,9 @@ public struct MethodRouting<Context: RequestContext>: HTTPResponderBuilder {
     public struct Responder: HTTPResponder {
         let base: RouterResponder<Context>
         let table: RouteTable
-        let metrics: HTTPRequestMetrics?
+        let metrics: HTTPRequestMetrics
 
         public func respond(to request: Request, context: Context) async throws -> Response {
-            guard let metrics else { return try await answer(request, context: context) }
             let started = ContinuousClock.now
             do {
                 let response = try await answer(request, context: context)
